@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make proto`: TCE IDL (proto/idl/*.idl) → proto3 (proto/gen/proto) → ts-proto
+# TypeScript (proto/gen/ts) + the TCE call-mode layer (proto/gen/ts/*.tce.ts).
+# Everything under proto/gen/ is a gitignored build product.
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_ROOT"
+shopt -s nullglob
+idl=(proto/idl/*.idl)
+if [[ ${#idl[@]} -eq 0 ]]; then info "no IDL files in proto/idl; nothing to generate"; exit 0; fi
+out=proto/gen
+rm -rf "$out.tmp" && mkdir -p "$out.tmp/proto" "$out.tmp/ts"
+step "tce2proto: ${#idl[@]} IDL files → proto3"
+node bin/tce2proto.js -I proto/idl -o "$out.tmp/proto" --model "$out.tmp/model.json" "${idl[@]}" \
+  || fail "tce2proto reported errors in proto/idl (see above)"
+printf 'version: v2\n' > "$out.tmp/proto/buf.yaml"
+step "buf build + ts-proto → TypeScript"
+node_modules/.bin/buf build "$out.tmp/proto" || fail "buf build rejected the generated .proto files"
+node_modules/.bin/buf generate "$out.tmp/proto" --template proto/buf.gen.yaml -o "$out.tmp" \
+  || fail "buf generate (ts-proto) failed"
+step "TCE call-mode layer"
+node_modules/.bin/tsx proto/src/emit-tce-ts-cli.ts "$out.tmp/model.json" "$out.tmp/ts" || fail "generating the TCE layer failed"
+rm -rf "$out" && mv "$out.tmp" "$out"
+info "generated into $out/"

@@ -1,0 +1,5 @@
+# Pinned versions of the test infrastructure. Bumping one rebuilds only it.
+K8S_VERSION=1.34.4          # kube-apiserver, kube-controller-manager, kubectl
+ETCD_VERSION=3.6.4          # the version k8s.io/kubernetes v1.34.4 requires
+FERRETDB_VERSION=1.24.2
+HELM_VERSION=3.19.0
