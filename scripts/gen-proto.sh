@@ -13,8 +13,12 @@ step "tce2proto: ${#idl[@]} IDL files → proto3"
 node bin/tce2proto.js -I proto/idl -o "$out.tmp/proto" --model "$out.tmp/model.json" "${idl[@]}" \
   || fail "tce2proto reported errors in proto/idl (see above)"
 printf 'version: v2\n' > "$out.tmp/proto/buf.yaml"
+# grpc.health.v1 is served by every process; its descriptor joins ours for reflection.
+mkdir -p "$out.tmp/proto/grpc/health/v1"
+cp node_modules/grpc-health-check/proto/health/v1/health.proto "$out.tmp/proto/grpc/health/v1/health.proto"
 step "buf build + ts-proto → TypeScript"
-node_modules/.bin/buf build "$out.tmp/proto" || fail "buf build rejected the generated .proto files"
+node_modules/.bin/buf build "$out.tmp/proto" -o "$out.tmp/descriptors.binpb" \
+  || fail "buf build rejected the generated .proto files"
 node_modules/.bin/buf generate "$out.tmp/proto" --template proto/buf.gen.yaml -o "$out.tmp" \
   || fail "buf generate (ts-proto) failed"
 step "TCE call-mode layer"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (idempotently, cached machine-wide) every real part the tests use:
 # FerretDB, etcd, kube-apiserver, kube-controller-manager, kubectl, helm, nginx.
-# Usage: scripts/install-infra.sh [ferretdb|etcd|k8s|helm|nginx|chromium]...   (default: all)
+# Usage: scripts/install-infra.sh [ferretdb|etcd|k8s|helm|grpcurl|nginx|chromium]...   (default: all)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/versions.sh"
 
@@ -65,6 +65,12 @@ install_helm() {
     "-X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION"
 }
 
+install_grpcurl() {
+  # A stock gRPC client: proves reflection and health work for tools outside Node.
+  go_install_tool grpcurl "$GRPCURL_VERSION" "github.com/fullstorydev/grpcurl/cmd/grpcurl@v$GRPCURL_VERSION" \
+    "-X main.version=v$GRPCURL_VERSION"
+}
+
 apt_install() {
   step "Installing Debian packages: $*"
   if [[ $(id -u) -ne 0 ]]; then fail "need root to apt-get install $* (or install them yourself)"; fi
@@ -88,10 +94,10 @@ install_chromium() {
 }
 
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(nginx ferretdb etcd helm k8s)
+[[ ${#targets[@]} -eq 0 ]] && targets=(nginx ferretdb etcd helm k8s grpcurl)
 for t in "${targets[@]}"; do
   case "$t" in
-    ferretdb|etcd|k8s|helm|nginx|chromium) "install_$t" ;;
-    *) fail "unknown component '$t' (expected ferretdb, etcd, k8s, helm, nginx, chromium)" ;;
+    ferretdb|etcd|k8s|helm|nginx|chromium|grpcurl) "install_$t" ;;
+    *) fail "unknown component '$t' (expected ferretdb, etcd, k8s, helm, grpcurl, nginx, chromium)" ;;
   esac
 done

@@ -50,3 +50,19 @@ go_build_tool() {
   for p in $pkgs; do link_bin "$(basename "$p")" "$out/$(basename "$p")"; done
   info "$name $version: built into $out"
 }
+
+# go_install_tool NAME VERSION PKG@VERSION [LDFLAGS]: plain `go install` (for modules
+# without replace directives, whose own go.mod resolves cleanly).
+go_install_tool() {
+  local name="$1" version="$2" spec="$3" ldflags="${4:-}"
+  local out="$TCE_CACHE/$name-$version/bin" bin; bin="$(basename "${spec%@*}")"
+  if [[ -x "$out/$bin" ]]; then link_bin "$bin" "$out/$bin"; info "$name $version: cached in $out"; return 0; fi
+  command -v go >/dev/null || fail "$name: the 'go' command is missing; install Go >= 1.24 to build test infrastructure"
+  step "Building $name $version with go install (first time only)"
+  mkdir -p "$TCE_CACHE/build"
+  GOBIN="$out.tmp" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w $ldflags" "$spec" >"$TCE_CACHE/build/$name-$version.log" 2>&1 \
+    || { tail -30 "$TCE_CACHE/build/$name-$version.log" >&2; fail "$name: 'go install $spec' failed"; }
+  rm -rf "$out" && mv "$out.tmp" "$out"
+  link_bin "$bin" "$out/$bin"
+  info "$name $version: built into $out"
+}

@@ -3,3 +3,4 @@ K8S_VERSION=1.34.4          # kube-apiserver, kube-controller-manager, kubectl
 ETCD_VERSION=3.6.4          # the version k8s.io/kubernetes v1.34.4 requires
 FERRETDB_VERSION=1.24.2
 HELM_VERSION=3.19.0
+GRPCURL_VERSION=1.9.3

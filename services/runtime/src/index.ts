@@ -19,3 +19,4 @@ export {
 export { type CallContext, EXTRA_HEADER, encodeExtra, decodeExtra } from './call-context.js';
 export { signIdentity, verifyIdentity, IDENTITY_HEADER, type Identity } from './identity.js';
 export { runService, mainOf, type ServiceEnv, type RunningService } from './run.js';
+export { DiagServant } from './diag-servant.js';

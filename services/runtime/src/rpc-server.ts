@@ -2,11 +2,10 @@
 // clients such as grpcurl can list and call services), per-call metrics and
 // graceful shutdown (drain in-flight calls, then force after a deadline).
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { addReflection, loadDescriptorIndex } from './reflection.js';
 import { servantHandlers, type InterfaceInfo } from './tce.js';
 
 export interface RpcServerOptions {
@@ -14,8 +13,8 @@ export interface RpcServerOptions {
   metrics?: Metrics;
   /** Key that verifies caller identities in metadata (see identity.ts). */
   identityKey?: Buffer;
-  /** .proto files (with include dirs) describing the served services, for reflection. */
-  reflection?: { files: string[]; includeDirs: string[] };
+  /** FileDescriptorSet of the served services (proto/gen/descriptors.binpb), for reflection. */
+  descriptorSet?: string;
   maxMessageBytes?: number;
 }
 
@@ -35,13 +34,7 @@ export class RpcServer {
     });
     this.health = new HealthImplementation({ '': 'NOT_SERVING' });
     this.health.addToServer(this.server);
-    if (opts.reflection) {
-      const pkg = protoLoader.loadSync(opts.reflection.files, {
-        includeDirs: opts.reflection.includeDirs,
-        keepCase: true,
-      });
-      new ReflectionService(pkg).addToServer(this.server);
-    }
+    if (opts.descriptorSet) addReflection(this.server, loadDescriptorIndex(opts.descriptorSet));
   }
 
   /** Registers a servant for one IDL interface. */

@@ -6,6 +6,7 @@
 //   _async   proxy.m_async(args, cb?)             callback (err, result, proxy) and a promise
 import * as grpc from '@grpc/grpc-js';
 import { contextFromCall, encodeExtra, type CallContext } from './call-context.js';
+export type { CallContext } from './call-context.js';
 import { fromGrpcError, toGrpcStatus, type PlatformError } from './errors.js';
 import { IDENTITY_HEADER, signIdentity, type Identity } from './identity.js';
 import { silentLogger, type Logger } from './logger.js';
