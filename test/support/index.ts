@@ -8,3 +8,4 @@ export { waitFor, GiveUp, WaitTimeoutError, type WaitOptions } from './wait.js';
 export { startProcess, stopAll, stopPid, ManagedProcess, type StartOptions } from './processes.js';
 export { repoRoot, cacheDir, binDir, bin } from './paths.js';
 export { run, runOk, type ExecResult } from './exec.js';
+export { startService, type ServiceProcess, type StartServiceOptions } from './services.js';

@@ -1,0 +1,103 @@
+// Revocation of access tokens before they expire (logout, password change,
+// refresh-token reuse). Auth writes a record; every verifier polls the
+// collection, so a revocation takes effect everywhere within one poll interval
+// (TCE_REVOCATION_POLL, default 2 s) — the documented bound. Records name a user
+// (all sessions) or one session; tokens issued before `notBefore` are refused.
+import { EventEmitter } from 'node:events';
+import type { Collection, Db } from 'mongodb';
+import type { Logger } from '../../runtime/src/logger.js';
+import type { AccessClaims } from './access-token.js';
+
+export interface RevocationRecord {
+  _id: string; // "user:<id>" or "session:<sid>"
+  notBefore: number; // ms: tokens with iat before this are revoked
+  expiresAt: number; // ms: after this every affected token has expired anyway (swept)
+  updatedAt: number;
+}
+
+export const REVOCATIONS = 'revocations';
+
+export function revocations(db: Db): Collection<RevocationRecord> {
+  return db.collection<RevocationRecord>(REVOCATIONS);
+}
+
+/** Records a revocation (auth side). `ttlMs` = the access-token lifetime. */
+export async function revoke(
+  db: Db,
+  target: { user: string } | { session: string },
+  ttlMs: number,
+  now = Date.now(),
+): Promise<void> {
+  const _id = 'user' in target ? `user:${target.user}` : `session:${target.session}`;
+  // +1 s: token iat has second resolution, so a token minted in this same second is revoked too.
+  await revocations(db).updateOne(
+    { _id },
+    { $set: { notBefore: now + 1000, expiresAt: now + ttlMs + 60_000, updatedAt: now } },
+    { upsert: true },
+  );
+}
+
+export function isRevokedBy(records: Map<string, number>, c: Pick<AccessClaims, 'sub' | 'sid' | 'iat'>): boolean {
+  const issued = c.iat * 1000;
+  const u = records.get(`user:${c.sub}`);
+  const s = records.get(`session:${c.sid}`);
+  return (u !== undefined && issued < u) || (s !== undefined && issued < s);
+}
+
+/** Verifier side: an in-memory copy of the revocation records, refreshed by polling. */
+export class RevocationList extends EventEmitter {
+  private readonly records = new Map<string, number>();
+  private readonly expiry = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private since = 0;
+  private polling: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly opts: { pollMs: number; logger: Logger },
+  ) {
+    super();
+  }
+
+  async start(): Promise<void> {
+    await this.poll();
+    this.timer = setInterval(() => {
+      this.polling ??= this.poll()
+        .catch((err: unknown) => this.opts.logger.warn('Revocation poll failed', { err }))
+        .finally(() => (this.polling = undefined));
+    }, this.opts.pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.polling;
+  }
+
+  isRevoked(c: Pick<AccessClaims, 'sub' | 'sid' | 'iat'>): boolean {
+    return isRevokedBy(this.records, c);
+  }
+
+  /** One poll; emits 'revoked' with each new or changed record. */
+  async poll(now = Date.now()): Promise<void> {
+    // Overlap by a second so writes racing with the previous poll are not missed.
+    const cursor = revocations(this.db).find({ updatedAt: { $gte: this.since - 1000 }, expiresAt: { $gt: now } });
+    let newest = this.since;
+    for await (const r of cursor) {
+      this.expiry.set(r._id, r.expiresAt);
+      if (this.records.get(r._id) !== r.notBefore) {
+        this.records.set(r._id, r.notBefore);
+        this.emit('revoked', r);
+      }
+      newest = Math.max(newest, r.updatedAt);
+    }
+    this.since = newest;
+    // Forget records whose tokens have all expired, so memory stays bounded.
+    for (const [id, exp] of this.expiry) {
+      if (exp <= now) {
+        this.expiry.delete(id);
+        this.records.delete(id);
+      }
+    }
+  }
+}
