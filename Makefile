@@ -72,6 +72,9 @@ cluster-down: node_modules/.stamp ## Stop the control plane and remove its data
 	tsx scripts/infra.ts cluster down
 
 # ---------------------------------------------------------------- run
+run: deps proto ## Start the whole platform locally behind nginx (Ctrl-C stops it)
+	tsx scripts/run-local.ts
+
 demo: deps proto ## The platform's main job, locally (see README)
 	tsx scripts/demo.ts $(ARGS)
 
@@ -79,4 +82,4 @@ images: ## Build container images (needs a Docker engine)
 	scripts/build-images.sh
 
 .PHONY: help deps infra proto build lint format test test-unit test-integration test-k8s test-e2e \
-	store-up store-down cluster-up cluster-down demo images
+	store-up store-down cluster-up cluster-down run demo images

@@ -130,10 +130,14 @@ function killAllNow(): void {
 
 process.once('exit', killAllNow);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.once(sig, () => {
+  const onSignal = (): void => {
+    // A program with its own handler (make run) stops its processes gracefully;
+    // otherwise (an interrupted test run) kill everything we started and exit.
+    if (process.listenerCount(sig) > 1) return;
     killAllNow();
     process.exit(130);
-  });
+  };
+  process.on(sig, onSignal);
 }
 
 /** Stops a process group by pid (for daemons started by an earlier command). */
