@@ -1,0 +1,41 @@
+// The local platform as `make run` starts it: every built service ready behind
+// nginx, endpoints written, everything stopped afterwards.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startLocalPlatform, type LocalPlatform } from '../../scripts/local/launcher.js';
+
+describe('local platform (make run)', function () {
+  let dir: string;
+  let platform: LocalPlatform;
+
+  before(async function () {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tce-local-'));
+    platform = await startLocalPlatform({ dir, logLevel: 'warn' });
+  });
+
+  after(async function () {
+    await platform?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('writes endpoints.json with the ws and http URLs behind nginx', function () {
+    const e = JSON.parse(fs.readFileSync(path.join(dir, 'endpoints.json'), 'utf8')) as Record<string, string>;
+    assert.match(e.ws!, /^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    assert.match(e.http!, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.deepEqual(e, { ...platform.endpoints });
+  });
+
+  it('answers through nginx', async function () {
+    const res = await fetch(`${platform.endpoints.http}/`);
+    assert.equal(res.status, 200);
+  });
+
+  it('has every started service ready on /readyz', async function () {
+    for (const [name, proc] of platform.processes) {
+      const res = await fetch(`http://127.0.0.1:${proc.opsPort}/readyz`);
+      assert.equal(res.status, 200, `${name} not ready`);
+    }
+  });
+});
