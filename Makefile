@@ -37,7 +37,7 @@ lint: node_modules/.stamp proto ## Formatting, eslint (no floating promises), ty
 	@echo "==> prettier"; prettier --check --log-level warn .
 	@echo "==> tsc"; tsc -p tsconfig.json --noEmit
 	@echo "==> eslint"; eslint --max-warnings 0 .
-	@echo "==> madge (circular imports)"; madge --circular --extensions ts --ts-config tsconfig.json proto/src services operator sdk test/support
+	@echo "==> madge (circular imports)"; madge --circular --extensions ts --ts-config tsconfig.json $(wildcard proto/src services operator sdk test/support scripts)
 
 format: node_modules/.stamp ## Rewrite files with prettier
 	prettier --write --log-level warn .
