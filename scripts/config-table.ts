@@ -4,10 +4,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { commonSchema, defaultText, type Schema } from '../services/runtime/src/config.js';
+import { authOwnSchema } from '../services/auth/src/config.js';
+import { revocationSchema, tokenKeysSchema } from '../services/tokens/src/config.js';
 import { repoRoot } from '../test/support/paths.js';
 
 /** Each component's own settings; every process also has the common ones. */
-export const componentSchemas: { component: string; schema: Schema }[] = [{ component: 'all', schema: commonSchema }];
+export const componentSchemas: { component: string; schema: Schema }[] = [
+  { component: 'all', schema: commonSchema },
+  { component: 'auth', schema: authOwnSchema },
+  { component: 'auth, gateway, file-service', schema: tokenKeysSchema },
+  { component: 'gateway, file-service', schema: revocationSchema },
+];
 
 export function renderConfigTable(): string {
   const rows = ['| variable | component | default | description |', '|---|---|---|---|'];

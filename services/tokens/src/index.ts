@@ -8,4 +8,14 @@ export {
   type AccessClaims,
   type SignOptions,
 } from './access-token.js';
-export { RevocationList, revoke, revocations, isRevokedBy, REVOCATIONS, type RevocationRecord } from './revocation.js';
+export {
+  RevocationList,
+  revoke,
+  revocations,
+  isRevokedBy,
+  ensureRevocationIndexes,
+  sweepRevocations,
+  REVOCATIONS,
+  type RevocationRecord,
+} from './revocation.js';
+export { tokenKeysSchema, revocationSchema, verifierSchema, keySetFromConfig } from './config.js';

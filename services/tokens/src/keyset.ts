@@ -45,13 +45,16 @@ export function parseKeySet(json: string): KeySet {
     const secret = typeof k.secret === 'string' ? Buffer.from(k.secret, 'base64') : Buffer.alloc(0);
     if (secret.length < 32)
       throw new Error(`token keys: key '${k.kid}' must have a base64 secret of at least 32 bytes`);
-    if (k.verifyUntil !== undefined && typeof k.verifyUntil !== 'number') {
+    if (k.verifyUntil !== undefined && !Number.isSafeInteger(k.verifyUntil)) {
       throw new Error(`token keys: key '${k.kid}' verifyUntil must be ms since epoch`);
     }
     byKid.set(k.kid, { kid: k.kid, secret, verifyUntil: k.verifyUntil });
   }
-  const active = byKid.get(raw.active);
+  const active = typeof raw.active === 'string' ? byKid.get(raw.active) : undefined;
   if (!active) throw new Error(`token keys: active kid '${String(raw.active)}' is not among the keys`);
+  // The signing key must keep verifying what it signs; only retired keys have a deadline.
+  if (active.verifyUntil !== undefined)
+    throw new Error(`token keys: active key '${active.kid}' must not have verifyUntil`);
   return { active, byKid };
 }
 
@@ -60,10 +63,18 @@ export function generateKeySet(kid = `k${Date.now().toString(36)}`): string {
   return JSON.stringify({ active: kid, keys: [{ kid, secret: crypto.randomBytes(32).toString('base64') }] });
 }
 
-/** Rotation: adds a new active key; the previous keys verify for `graceMs` more. */
+/**
+ * Rotation: adds a new active key; the previous keys verify for `graceMs` more
+ * (use at least the access-token lifetime so no valid token is cut short).
+ * Keys already past their deadline are dropped, so the set stays small.
+ */
 export function rotateKeySet(json: string, graceMs: number, now = Date.now(), kid = `k${now.toString(36)}`): string {
+  parseKeySet(json); // refuse to rotate a broken set (the error names the problem)
   const raw = JSON.parse(json) as KeySetJson;
-  const keys: KeySetJson['keys'] = raw.keys.map((k) => ({ ...k, verifyUntil: k.verifyUntil ?? now + graceMs }));
+  if (raw.keys.some((k) => k.kid === kid)) throw new Error(`token keys: kid '${kid}' is already in use`);
+  const keys: KeySetJson['keys'] = raw.keys
+    .filter((k) => k.verifyUntil === undefined || k.verifyUntil > now)
+    .map((k) => ({ ...k, verifyUntil: k.verifyUntil ?? now + graceMs }));
   keys.push({ kid, secret: crypto.randomBytes(32).toString('base64') });
   return JSON.stringify({ active: kid, keys });
 }

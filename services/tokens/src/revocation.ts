@@ -1,8 +1,10 @@
 // Revocation of access tokens before they expire (logout, password change,
 // refresh-token reuse). Auth writes a record; every verifier polls the
 // collection, so a revocation takes effect everywhere within one poll interval
-// (TCE_REVOCATION_POLL, default 2 s) — the documented bound. Records name a user
-// (all sessions) or one session; tokens issued before `notBefore` are refused.
+// (TCE_REVOCATION_POLL, default 2 s) plus the poll's own round trip — the
+// documented bound. Records name a user (all sessions) or one session; tokens
+// issued before `notBefore` are refused. No change streams (FerretDB has none)
+// and no TTL index reliance: auth sweeps expired records explicitly.
 import { EventEmitter } from 'node:events';
 import type { Collection, Db } from 'mongodb';
 import type { Logger } from '../../runtime/src/logger.js';
@@ -17,8 +19,22 @@ export interface RevocationRecord {
 
 export const REVOCATIONS = 'revocations';
 
+/**
+ * Incremental polls re-read this much before the newest record seen, so a
+ * record written by a replica whose clock lags a little is not missed.
+ */
+const POLL_OVERLAP_MS = 5_000;
+/** Every this many polls the whole (small, swept) collection is re-read, so nothing is missed for long. */
+const FULL_RESYNC_EVERY = 30;
+
 export function revocations(db: Db): Collection<RevocationRecord> {
   return db.collection<RevocationRecord>(REVOCATIONS);
+}
+
+/** Indexes the verifiers' poll and auth's sweep use (idempotent; auth calls it at start). */
+export async function ensureRevocationIndexes(db: Db): Promise<void> {
+  await revocations(db).createIndex({ updatedAt: 1 }, { name: 'updatedAt' });
+  await revocations(db).createIndex({ expiresAt: 1 }, { name: 'expiresAt' });
 }
 
 /** Records a revocation (auth side). `ttlMs` = the access-token lifetime. */
@@ -37,6 +53,12 @@ export async function revoke(
   );
 }
 
+/** Deletes records whose tokens have all expired (auth runs this periodically). Returns the count. */
+export async function sweepRevocations(db: Db, now = Date.now()): Promise<number> {
+  const r = await revocations(db).deleteMany({ expiresAt: { $lte: now } });
+  return r.deletedCount;
+}
+
 export function isRevokedBy(records: Map<string, number>, c: Pick<AccessClaims, 'sub' | 'sid' | 'iat'>): boolean {
   const issued = c.iat * 1000;
   const u = records.get(`user:${c.sub}`);
@@ -44,12 +66,17 @@ export function isRevokedBy(records: Map<string, number>, c: Pick<AccessClaims, 
   return (u !== undefined && issued < u) || (s !== undefined && issued < s);
 }
 
-/** Verifier side: an in-memory copy of the revocation records, refreshed by polling. */
+/**
+ * Verifier side: an in-memory copy of the revocation records, refreshed by
+ * polling. Emits 'revoked' (RevocationRecord) for each new or changed record so
+ * a gateway can close live connections whose token it revokes.
+ */
 export class RevocationList extends EventEmitter {
   private readonly records = new Map<string, number>();
   private readonly expiry = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private since = 0;
+  private polls = 0;
   private polling: Promise<void> | undefined;
 
   constructor(
@@ -78,10 +105,16 @@ export class RevocationList extends EventEmitter {
     return isRevokedBy(this.records, c);
   }
 
+  /** Number of live records held (for metrics). */
+  get size(): number {
+    return this.records.size;
+  }
+
   /** One poll; emits 'revoked' with each new or changed record. */
   async poll(now = Date.now()): Promise<void> {
-    // Overlap by a second so writes racing with the previous poll are not missed.
-    const cursor = revocations(this.db).find({ updatedAt: { $gte: this.since - 1000 }, expiresAt: { $gt: now } });
+    const full = this.polls++ % FULL_RESYNC_EVERY === 0;
+    const from = full ? 0 : this.since - POLL_OVERLAP_MS;
+    const cursor = revocations(this.db).find({ updatedAt: { $gte: from }, expiresAt: { $gt: now } });
     let newest = this.since;
     for await (const r of cursor) {
       this.expiry.set(r._id, r.expiresAt);
