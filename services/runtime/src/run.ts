@@ -68,8 +68,10 @@ export async function runService<S extends Schema>(
       logger.info('Received signal', { signal: sig });
       void stop().then(() => process.exit(0));
     };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
+    // `on`, not `once`: under tsx a group-wide signal can arrive twice, and a
+    // second, unhandled SIGTERM would kill the process mid-drain. stop() is idempotent.
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
   }
   return { opsPort: ops.port, stop };
 }
