@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs (idempotently, cached machine-wide) every real part the tests use:
 # FerretDB, etcd, kube-apiserver, kube-controller-manager, kubectl, helm, nginx.
-# Usage: scripts/install-infra.sh [ferretdb|etcd|k8s|helm|grpcurl|nginx|chromium]...   (default: all)
+# Usage: scripts/install-infra.sh [ferretdb|etcd|k8s|helm|grpcurl|nginx|chromium|nats|rabbitmq]...
+# (default: all but the optional benchmark peers nats and rabbitmq)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/versions.sh"
 
@@ -71,6 +72,30 @@ install_grpcurl() {
     "-X main.version=v$GRPCURL_VERSION"
 }
 
+install_nats() {
+  # Optional: the EasyMQ benchmark's peer (make bench-mq), not part of the default set.
+  local bin="$TCE_CACHE/nats-server-$NATS_SERVER_VERSION/bin/nats-server"
+  if [[ -x "$bin" ]]; then link_bin nats-server "$bin"; info "nats-server $NATS_SERVER_VERSION: cached in $(dirname "$bin")"; return 0; fi
+  go_install_tool nats-server "$NATS_SERVER_VERSION" "github.com/nats-io/nats-server/v2@v$NATS_SERVER_VERSION"
+  # The module's main package is its root, so go install names the binary v2; expose it as nats-server.
+  mv -f "$TCE_CACHE/nats-server-$NATS_SERVER_VERSION/bin/v2" "$bin"
+  rm -f "$REPO_BIN/v2"
+  link_bin nats-server "$bin"
+}
+
+install_centrifugo() {
+  # Optional: the gateway benchmark's peer (make bench-gateway), not part of the default set.
+  local bin="$TCE_CACHE/centrifugo-$CENTRIFUGO_VERSION/bin/centrifugo"
+  if [[ -x "$bin" ]]; then link_bin centrifugo "$bin"; info "centrifugo $CENTRIFUGO_VERSION: cached in $(dirname "$bin")"; return 0; fi
+  go_install_tool centrifugo "$CENTRIFUGO_VERSION" "github.com/centrifugal/centrifugo/v6@v$CENTRIFUGO_VERSION" \
+    "-X github.com/centrifugal/centrifugo/v6/internal/build.Version=$CENTRIFUGO_VERSION"
+  # go install names a module-root binary after the path without its /vN suffix (centrifugo);
+  # older toolchains used v6: expose it as centrifugo either way.
+  if [[ -x "$TCE_CACHE/centrifugo-$CENTRIFUGO_VERSION/bin/v6" ]]; then mv -f "$TCE_CACHE/centrifugo-$CENTRIFUGO_VERSION/bin/v6" "$bin"; fi
+  rm -f "$REPO_BIN/v6"
+  link_bin centrifugo "$bin"
+}
+
 apt_install() {
   step "Installing Debian packages: $*"
   if [[ $(id -u) -ne 0 ]]; then fail "need root to apt-get install $* (or install them yourself)"; fi
@@ -88,6 +113,16 @@ install_nginx() {
   info "nginx: $("$REPO_BIN/nginx" -v 2>&1)"
 }
 
+install_rabbitmq() {
+  # Optional: the EasyMQ benchmark's other peer. Debian's package; the benchmark starts
+  # its own broker on loopback with private dirs, so the system service is not used.
+  if [[ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]]; then apt_install rabbitmq-server; fi
+  if command -v systemctl >/dev/null && systemctl is-active --quiet rabbitmq-server 2>/dev/null; then
+    info "rabbitmq-server: the system service is running; the benchmark uses its own instance anyway"
+  fi
+  info "rabbitmq-server: $(dpkg-query -W -f='${Version}' rabbitmq-server 2>/dev/null || echo unknown)"
+}
+
 install_chromium() {
   if [[ ! -x /usr/bin/chromium ]]; then apt_install chromium; fi
   info "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo unknown)"
@@ -97,7 +132,7 @@ targets=("$@")
 [[ ${#targets[@]} -eq 0 ]] && targets=(nginx ferretdb etcd helm k8s grpcurl)
 for t in "${targets[@]}"; do
   case "$t" in
-    ferretdb|etcd|k8s|helm|nginx|chromium|grpcurl) "install_$t" ;;
-    *) fail "unknown component '$t' (expected ferretdb, etcd, k8s, helm, grpcurl, nginx, chromium)" ;;
+    ferretdb|etcd|k8s|helm|nginx|chromium|grpcurl|nats|rabbitmq|centrifugo) "install_$t" ;;
+    *) fail "unknown component '$t' (expected ferretdb, etcd, k8s, helm, grpcurl, nginx, chromium, nats, rabbitmq, centrifugo)" ;;
   esac
 done

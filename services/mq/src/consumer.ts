@@ -1,0 +1,162 @@
+// One subscriber (one Subscribe stream): its credit window, what it has in
+// flight, and the outgoing frame it is filling. Deliveries are appended to a
+// frame encoded by hand from each message's stored bytes (no re-encoding of the
+// message), and flushed once per event-loop turn or when the frame is full, so
+// many deliveries travel in one gRPC message.
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { SubscribeEvent, type Assignment, type Subscribed } from '../../../proto/gen/ts/mq.js';
+import type { PlatformError } from '../../runtime/src/errors.js';
+import type { Holder } from './cursor.js';
+
+/** Where a consumer's frames go (the gRPC stream; a fake in unit tests). */
+export interface EventSink {
+  /** Returns false when the transport wants the writer to wait for `drain`. */
+  write(frame: Uint8Array): boolean;
+  onDrain(cb: () => void): void;
+  /** Ends the stream: OK when err is undefined. */
+  end(err?: PlatformError): void;
+}
+
+const FRAME_MAX_DELIVERIES = 512;
+const FRAME_MAX_BYTES = 512 * 1024;
+// SubscribeEvent.deliveries = 2 (LEN); Delivery: partition=1, seq=2, delivery_count=3 (VARINT), msg=4 (LEN).
+const TAG_DELIVERY = (2 << 3) | 2;
+const TAG_DROPPED = (4 << 3) | 0;
+
+function varintSize(v: number): number {
+  let n = 1;
+  while (v >= 128) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+export class Consumer implements Holder {
+  readonly id: string;
+  readonly queue: string;
+  readonly group: string;
+  readonly metadata: Record<string, string>;
+  readonly connectedAt = Date.now();
+  credit: number;
+  inFlight = 0;
+  closed = false;
+  /** Highest seq ever delivered per partition: acks above it are for unknown deliveries. */
+  readonly maxDelivered: number[];
+  private out: BinaryWriter | undefined;
+  private outCount = 0;
+  private outBytes = 0;
+  private dropped = 0;
+  private blocked = false;
+  private flushScheduled = false;
+  private readonly sink: EventSink;
+  /** Called when the consumer can take more (drain): the queue pumps again. */
+  onWritable: () => void = () => undefined;
+
+  constructor(opts: {
+    id: string;
+    queue: string;
+    group: string;
+    credit: number;
+    partitions: number;
+    metadata: Record<string, string>;
+    sink: EventSink;
+  }) {
+    this.id = opts.id;
+    this.queue = opts.queue;
+    this.group = opts.group;
+    this.credit = opts.credit;
+    this.metadata = opts.metadata;
+    this.maxDelivered = new Array<number>(opts.partitions).fill(0);
+    this.sink = opts.sink;
+  }
+
+  /** How many more deliveries it may take now. */
+  spare(): number {
+    if (this.closed || this.blocked) return 0;
+    return this.credit - this.inFlight;
+  }
+
+  deliver(partition: number, seq: number, count: number, bytes: Uint8Array): void {
+    if (!this.out) {
+      this.out = new BinaryWriter();
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => {
+          this.flushScheduled = false;
+          this.flush();
+        });
+      }
+    }
+    // Delivery written without fork/join (this runs once per delivery): its length is known up front.
+    const len =
+      (partition !== 0 ? 1 + varintSize(partition) : 0) +
+      1 +
+      varintSize(seq) +
+      1 +
+      varintSize(count) +
+      1 +
+      varintSize(bytes.length) +
+      bytes.length;
+    const w = this.out.uint32(TAG_DELIVERY).uint32(len);
+    if (partition !== 0) w.uint32(8).uint32(partition);
+    w.uint32(16).int64(seq).uint32(24).uint32(count).uint32(34).bytes(bytes);
+    if (seq > this.maxDelivered[partition]!) this.maxDelivered[partition] = seq;
+    this.outCount++;
+    this.outBytes += bytes.length + 16;
+    if (this.outCount >= FRAME_MAX_DELIVERIES || this.outBytes >= FRAME_MAX_BYTES) this.flush();
+  }
+
+  /** Messages skipped for this slow subscriber; reported in the next frame. */
+  addDropped(n: number): void {
+    this.dropped += n;
+    if (!this.out) this.out = new BinaryWriter();
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flush();
+      });
+    }
+  }
+
+  flush(): void {
+    if (!this.out || this.closed) return;
+    if (this.dropped > 0) this.out.uint32(TAG_DROPPED).int64(this.dropped);
+    const frame = this.out.finish();
+    this.out = undefined;
+    this.outCount = 0;
+    this.outBytes = 0;
+    this.dropped = 0;
+    this.write(frame);
+  }
+
+  sendSubscribed(s: Subscribed): void {
+    this.flush();
+    this.write(SubscribeEvent.encode({ subscribed: s, deliveries: [], assignment: undefined, dropped: 0 }).finish());
+  }
+
+  /** Assignment notices go after every delivery already queued, so a revoke is never overtaken. */
+  sendAssignment(a: Assignment): void {
+    this.flush();
+    this.write(SubscribeEvent.encode({ subscribed: undefined, deliveries: [], assignment: a, dropped: 0 }).finish());
+  }
+
+  close(err?: PlatformError): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.sink.end(err);
+  }
+
+  private write(frame: Uint8Array): void {
+    if (this.closed) return;
+    if (!this.sink.write(frame) && !this.blocked) {
+      this.blocked = true;
+      this.sink.onDrain(() => {
+        this.blocked = false;
+        this.onWritable();
+      });
+    }
+  }
+}
