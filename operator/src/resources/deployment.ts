@@ -103,6 +103,18 @@ function podSpec(ctx: BuildContext, c: ComponentInfo): V1PodSpec {
   };
 }
 
+/**
+ * Most components surge instead of taking pods away first: gateways hold
+ * connections, units own partitions. mq is the exception: a new mq pod is a
+ * standby that only becomes ready once it holds the lease, which the old leader
+ * hands over when it stops — so surging would stall every rollout.
+ */
+export function rolloutStrategy(c: ComponentInfo): NonNullable<V1Deployment['spec']>['strategy'] {
+  return c.key === 'mq'
+    ? { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } }
+    : { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } };
+}
+
 export function buildDeployment(ctx: BuildContext, c: ComponentInfo): V1Deployment {
   const p = ctx.platform;
   const env = componentEnv(ctx, c);
@@ -114,8 +126,7 @@ export function buildDeployment(ctx: BuildContext, c: ComponentInfo): V1Deployme
       replicas: p.spec[c.key].replicas,
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(p, c) },
-      // Surge instead of taking pods away first: gateways hold connections, units own partitions.
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      strategy: rolloutStrategy(c),
       template: {
         metadata: { labels: labels(p, c), annotations: { [CONFIG_HASH_ANNOTATION]: configHash(ctx, env) } },
         spec: podSpec(ctx, c),

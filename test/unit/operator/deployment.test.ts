@@ -106,6 +106,17 @@ describe('operator Deployment builder', function () {
     assert.deepEqual(container(buildDeployment(ctx({ mq: { resources: own } }), COMPONENTS.mq)).resources, own);
   });
 
+  it('surges every component except mq, whose standby cannot be ready while the leader lives', function () {
+    for (const c of ALL_COMPONENTS) {
+      const want = c.key === 'mq' ? { maxSurge: 0, maxUnavailable: 1 } : { maxSurge: 1, maxUnavailable: 0 };
+      assert.deepEqual(
+        buildDeployment(ctx(), c).spec!.strategy,
+        { type: 'RollingUpdate', rollingUpdate: want },
+        c.name,
+      );
+    }
+  });
+
   it('is deterministic: the same context gives byte-identical objects', function () {
     for (const c of ALL_COMPONENTS) {
       assert.equal(JSON.stringify(buildDeployment(ctx(), c)), JSON.stringify(buildDeployment(ctx(), c)));
