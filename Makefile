@@ -33,6 +33,9 @@ proto: $(PROTO_STAMP) ## Generate .proto and TypeScript from proto/idl/*.idl int
 build: proto ## Compile TypeScript to dist/ (what the images run)
 	tsc -p tsconfig.build.json
 
+crd: node_modules/.stamp ## Regenerate the Platform CRD (crds/ and the chart's copy) from operator/src/api/schema.ts
+	tsx operator/src/api/write-crd.ts
+
 lint: node_modules/.stamp proto ## Formatting, eslint (no floating promises), types, circular imports
 	@echo "==> prettier"; prettier --check --log-level warn .
 	@echo "==> tsc"; tsc -p tsconfig.json --noEmit
@@ -55,7 +58,7 @@ test-integration: deps proto ## Against a real store (FerretDB), nginx, real gRP
 test-k8s: deps proto ## Against a real control plane (etcd + kube-apiserver + kube-controller-manager), kubectl, helm
 	$(MOCHA) --timeout 180000 'test/k8s/**/*.test.ts'
 
-test-e2e: deps proto ## The local platform end to end, nginx in front, headless chromium
+test-e2e: deps proto web ## The local platform end to end, nginx in front, headless chromium
 	$(MOCHA) --timeout 300000 'test/e2e/**/*.test.ts'
 
 # ---------------------------------------------------------------- real parts
@@ -72,14 +75,37 @@ cluster-down: node_modules/.stamp ## Stop the control plane and remove its data
 	tsx scripts/infra.ts cluster down
 
 # ---------------------------------------------------------------- run
-run: deps proto ## Start the whole platform locally behind nginx (Ctrl-C stops it)
+web: node_modules/.stamp proto ## Build the web client into web/dist/ (served by nginx at /)
+	tsx web/build.ts
+
+run: deps proto web ## Start the whole platform locally behind nginx (Ctrl-C stops it)
 	tsx scripts/run-local.ts
 
-demo: deps proto ## The platform's main job, locally (see README)
+demo: deps proto web ## The platform's main job, locally (see README)
 	tsx scripts/demo.ts $(ARGS)
 
 images: ## Build container images (needs a Docker engine)
 	scripts/build-images.sh
 
+# ---------------------------------------------------------------- benchmarks
+bench-auth: deps proto ## Token verifications/s per core (vs. jose) and logins/s (scrypt-bound); BENCH_SECONDS=3
+	tsx bench/auth/auth.bench.ts
+
+bench-location: deps proto ## Location units vs Redis GEOSEARCH (1M users, nearby 1 km/50), 1/2/4 units; LOCATION_BENCH_USERS, LOCATION_BENCH_SECONDS
+	@command -v redis-server >/dev/null || { [[ $$(id -u) -eq 0 ]] && apt-get install -y --no-install-recommends redis-server >/dev/null; } || true
+	tsx bench/location/bench.ts
+
+bench-files: deps proto ## File MB/s through nginx vs nginx static and the raw GridFS driver, 1/8/64 × 64 MB; BENCH_FILE_MB, BENCH_CONCURRENCY
+	tsx bench/files/files.bench.ts
+
+bench-operator: deps ## Operator vs a real control plane: apply→children, requests/reconcile, 100 Platforms, idle requests/min; OPERATOR_BENCH_PLATFORMS
+	tsx bench/operator/operator.bench.ts
+
+bench-mq: deps proto ## EasyMQ vs nats-server (core, JetStream) and rabbitmq-server, 128 B, transient+durable; BENCH_MQ_TRANSIENT, BENCH_MQ_DURABLE
+	@# The peers are optional components: a failed install is reported by the benchmark, not fatal here.
+	scripts/install-infra.sh nats || echo "bench-mq: nats-server could not be built (see above)"
+	scripts/install-infra.sh rabbitmq || echo "bench-mq: rabbitmq-server could not be installed (see above)"
+	tsx bench/mq/run.ts
+
 .PHONY: help deps infra proto build lint format test test-unit test-integration test-k8s test-e2e \
-	store-up store-down cluster-up cluster-down run demo images
+	store-up store-down cluster-up cluster-down web run demo images bench-auth bench-location bench-files crd bench-operator bench-mq

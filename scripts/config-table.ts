@@ -6,6 +6,11 @@ import path from 'node:path';
 import { commonSchema, defaultText, type Schema } from '../services/runtime/src/config.js';
 import { authOwnSchema } from '../services/auth/src/config.js';
 import { revocationSchema, tokenKeysSchema } from '../services/tokens/src/config.js';
+import { fileServiceOwnSchema } from '../services/file-service/src/config.js';
+import { gatewayOwnSchema } from '../services/gateway/src/config.js';
+import { locationUnitSchema } from '../services/location-unit/src/config.js';
+import { mqSchema } from '../services/mq/src/config.js';
+import { operatorOwnSchema } from '../operator/src/config.js';
 import { repoRoot } from '../test/support/paths.js';
 
 /** Each component's own settings; every process also has the common ones. */
@@ -14,13 +19,22 @@ export const componentSchemas: { component: string; schema: Schema }[] = [
   { component: 'auth', schema: authOwnSchema },
   { component: 'auth, gateway, file-service', schema: tokenKeysSchema },
   { component: 'gateway, file-service', schema: revocationSchema },
+  { component: 'file-service', schema: fileServiceOwnSchema },
+  { component: 'gateway', schema: gatewayOwnSchema },
+  { component: 'location-unit', schema: locationUnitSchema },
+  { component: 'operator', schema: operatorOwnSchema },
+  { component: 'mq', schema: mqSchema },
 ];
 
 export function renderConfigTable(): string {
   const rows = ['| variable | component | default | description |', '|---|---|---|---|'];
   for (const { component, schema } of componentSchemas) {
     for (const spec of Object.values(schema)) {
-      const def = spec.secret ? '(from the Secret)' : defaultText(spec) || '(required)';
+      const def = spec.secret
+        ? '(from the Secret)'
+        : spec.default === undefined
+          ? '(required)'
+          : defaultText(spec) || '(empty)';
       const extra = spec.type === 'enum' ? ` One of ${spec.values.join(', ')}.` : '';
       rows.push(`| \`${spec.env}\` | ${component} | \`${def}\` | ${spec.doc}${extra} |`);
     }

@@ -1,0 +1,104 @@
+// The write path of a unit. A point is applied to memory at once (so queries
+// see it), queued, and written to the store in batches; the promise given for
+// it resolves only once the batch is durable — the mq consumer acks then, never
+// before. One batch is in flight at a time; a failed write is retried (the
+// points stay queued) until it succeeds or the pipeline is stopped.
+import type { Logger } from '../../runtime/src/logger.js';
+import type { LocationStore } from './location-store.js';
+import type { LatestRecord, Point, UnitState } from './unit-state.js';
+
+interface Queued {
+  point: Point;
+  partition: number;
+  done: (err?: Error) => void;
+}
+
+export interface PipelineOptions {
+  batchMax: number;
+  flushMs: number;
+  logger: Logger;
+  /** Called after each durable batch with its size (metrics). */
+  onBatch?: (points: number, seconds: number) => void;
+}
+
+const RETRY_MS = 500;
+
+export class IngestPipeline {
+  private queue: Queued[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly store: LocationStore,
+    private readonly state: UnitState,
+    private readonly opts: PipelineOptions,
+  ) {}
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /**
+   * Applies `point` (of `partition`) and resolves once it is durable. Resolves
+   * false at once — nothing stored — when this unit does not own the partition.
+   */
+  submit(point: Point, partition: number): Promise<boolean> {
+    if (this.stopped) return Promise.reject(new Error('ingest pipeline stopped'));
+    if (!this.state.apply(point, partition)) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ point, partition, done: (err) => (err ? reject(err) : resolve(true)) });
+      if (this.queue.length >= this.opts.batchMax) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.opts.flushMs);
+    });
+  }
+
+  /** Resolves when everything queued before the call is durable (revocation, shutdown). */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing) {
+      this.kick();
+      await this.flushing;
+    }
+  }
+
+  /** Flushes what it can within `graceMs`, then fails whatever is left (it was never acked). */
+  async stop(graceMs: number): Promise<void> {
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush(), new Promise((r) => (t = setTimeout(r, graceMs)))]);
+    clearTimeout(t);
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const q of this.queue.splice(0)) q.done(new Error('ingest pipeline stopped'));
+  }
+
+  private kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = undefined;
+      if (this.queue.length > 0 && !this.stopped) this.timer ??= setTimeout(() => this.kick(), this.opts.flushMs);
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 && !this.stopped) {
+      const batch = this.queue.slice(0, this.opts.batchMax);
+      const latest = new Map<string, LatestRecord>();
+      for (const q of batch) {
+        const r = this.state.get(q.point.user_id);
+        if (r) latest.set(r.userId, r);
+      }
+      const started = process.hrtime.bigint();
+      try {
+        await this.store.write(batch, [...latest.values()]);
+      } catch (err) {
+        this.opts.logger.warn('Store write failed; retrying', { points: batch.length, err });
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+        continue;
+      }
+      this.queue.splice(0, batch.length);
+      this.opts.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
+      for (const q of batch) q.done();
+    }
+  }
+}
