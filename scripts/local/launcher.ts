@@ -11,8 +11,9 @@ import { freePort } from '../../test/support/ports.js';
 import { repoRoot } from '../../test/support/paths.js';
 import { startService, type ServiceProcess } from '../../test/support/services.js';
 import { startStore, type Store } from '../../test/support/store.js';
-import { localNginxHttp } from './nginx-routes.js';
-import { localPlan, type LocalPorts, type LocalSecrets, type ProcessSpec } from './plan.js';
+import { fileServiceOwnSchema } from '../../services/file-service/src/config.js';
+import { nginxHttpConfig } from '../nginx/index.js';
+import { extraUnitSpec, localPlan, type LocalPorts, type LocalSecrets, type ProcessSpec } from './plan.js';
 
 export interface Endpoints {
   ws: string;
@@ -25,6 +26,8 @@ export interface LocalPlatformOptions {
   /** State dir: logs/, nginx/, endpoints.json. */
   dir: string;
   units?: number;
+  /** mq replicas: 1 (default) or 2 (leader + standby, for failover tests). */
+  mqReplicas?: number;
   gateways?: number;
   fileServices?: number;
   partitions?: number;
@@ -45,14 +48,17 @@ export interface LocalPlatform {
   missing: string[];
   kill9(name: string): Promise<void>;
   restart(name: string): Promise<void>;
+  /** Starts location units until `count` are running (scaling out, e.g. 3→4); returns the new names. */
+  scaleUnits(count: number): Promise<string[]>;
   stop(): Promise<void>;
 }
 
 const exists = (service: string): boolean => fs.existsSync(path.join(repoRoot, 'services', service, 'src', 'main.ts'));
 
-async function ports(units: number, gateways: number, files: number): Promise<LocalPorts> {
+async function ports(units: number, gateways: number, files: number, mqReplicas: number): Promise<LocalPorts> {
   const two = async (): Promise<[number, number]> => [await freePort(), await freePort()];
   const [mqGrpc, mqOps] = await two();
+  const standby = mqReplicas > 1 ? await two() : undefined;
   const [authGrpc, authOps] = await two();
   const u: LocalPorts['units'] = [];
   for (let i = 0; i < units; i++) {
@@ -62,7 +68,7 @@ async function ports(units: number, gateways: number, files: number): Promise<Lo
   const f: LocalPorts['files'] = [];
   for (let i = 0; i < files; i++) {
     const [http, ops] = await two();
-    f.push({ http, ops });
+    f.push({ http, ops, grpc: await freePort() });
   }
   const g: LocalPorts['gateways'] = [];
   for (let i = 0; i < gateways; i++) {
@@ -71,12 +77,37 @@ async function ports(units: number, gateways: number, files: number): Promise<Lo
   }
   return {
     mq: { grpc: mqGrpc, ops: mqOps },
+    ...(standby ? { mqStandby: { grpc: standby[0], ops: standby[1] } } : {}),
     auth: { grpc: authGrpc, ops: authOps },
     units: u,
     files: f,
     gateways: g,
     nginx: await freePort(),
   };
+}
+
+/** The variables naming ports a process listens on (moved together on a port clash). */
+const LISTEN_KEYS = ['TCE_GRPC_PORT', 'TCE_WS_PORT', 'TCE_HTTP_PORT', 'TCE_OPS_PORT', 'TCE_FILES_GRPC_PORT'];
+
+/** Current ports of a service's replicas (after any move), for nginx's upstreams. */
+function portsOf(specs: Map<string, ProcessSpec>, service: string, key: string, missing: Set<string>): number[] {
+  if (missing.has(service)) return [];
+  return [...specs.values()].filter((s) => s.service === service).map((s) => Number(s.env[key]));
+}
+
+/** The shared route table (scripts/nginx, mirrored by the operator's Ingress) over the current replicas. */
+function nginxRoutes(listen: number, specs: Map<string, ProcessSpec>, missing: Set<string>, webRoot?: string): string {
+  const gateways = portsOf(specs, 'gateway', 'TCE_WS_PORT', missing).map((port) => `127.0.0.1:${port}`);
+  const files = [...specs.values()].filter((s) => s.service === 'file-service' && !missing.has('file-service'));
+  const maxUpload = Number(files[0]?.env.TCE_MAX_UPLOAD_BYTES ?? fileServiceOwnSchema.maxUploadBytes.default);
+  return nginxHttpConfig({
+    listen,
+    ws: gateways.length ? { upstreams: gateways } : undefined,
+    files: files.length
+      ? { upstreams: files.map((f) => `127.0.0.1:${f.env.TCE_HTTP_PORT}`), maxUploadBytes: maxUpload }
+      : undefined,
+    staticRoot: webRoot,
+  });
 }
 
 export function newSecrets(): LocalSecrets {
@@ -94,10 +125,12 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
   const say = opts.progress ?? ((): void => undefined);
   const logs = path.join(opts.dir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
-  const p = await ports(opts.units ?? 3, opts.gateways ?? 2, opts.fileServices ?? 2);
+  const p = await ports(opts.units ?? 3, opts.gateways ?? 2, opts.fileServices ?? 2, opts.mqReplicas ?? 1);
   const secrets = newSecrets();
   const processes = new Map<string, ServiceProcess>();
   const specs = new Map<string, ProcessSpec>();
+  const restarts = new Set<string>();
+  const mqReplicas = (): number => [...specs.values()].filter((s) => s.service === 'mq').length;
   const missing = new Set<string>();
   let store: Store | undefined;
   let nginx: Nginx | undefined;
@@ -113,14 +146,44 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
   const start = async (spec: ProcessSpec): Promise<void> => {
     const t0 = Date.now();
     say(`starting ${spec.name}`);
-    const proc = await startService({
-      name: spec.service,
-      env: spec.env,
-      logFile: path.join(logs, `${spec.name}.log`),
-      timeoutMs: 60_000,
-    });
+    let proc: ServiceProcess;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        proc = await startService({
+          name: spec.service,
+          env: spec.env,
+          logFile: path.join(logs, `${spec.name}.log`),
+          timeoutMs: 60_000,
+          // An mq standby (or a restarted replica) is healthy but answers /readyz 503 until it leads.
+          waitReady: !(spec.service === 'mq' && mqReplicas() > 1 && (spec.name !== 'mq' || restarts.has(spec.name))),
+        });
+        break;
+      } catch (err) {
+        // Ports are chosen up front; on a busy box another process may take one
+        // before this service binds it. Move this process to fresh ports.
+        if (attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+        await movePorts(spec);
+        say(`${spec.name}: a port was taken meanwhile, retrying on fresh ports`);
+      }
+    }
     processes.set(spec.name, proc);
     say(`${spec.name} ready (${Date.now() - t0} ms, ops :${proc.opsPort})`);
+  };
+
+  /** Gives `spec` fresh listening ports and rewrites every reference to the old ones. */
+  const movePorts = async (spec: ProcessSpec): Promise<void> => {
+    for (const key of LISTEN_KEYS) {
+      const old = spec.env[key];
+      if (old === undefined) continue;
+      const fresh = String(await freePort());
+      spec.env[key] = fresh;
+      for (const other of specs.values()) {
+        for (const [k, v] of Object.entries(other.env)) {
+          // Addresses may be lists (TCE_MQ_ADDR with a standby).
+          other.env[k] = v.replace(new RegExp(`127\\.0\\.0\\.1:${old}(?!\\d)`, 'g'), `127.0.0.1:${fresh}`);
+        }
+      }
+    }
   };
 
   try {
@@ -145,12 +208,7 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
     for (const m of missing) say(`not built yet: ${m} (skipped)`);
     say('starting nginx');
     nginx = await startNginx({
-      http: localNginxHttp({
-        listen: p.nginx,
-        gateways: missing.has('gateway') ? [] : p.gateways.map((g) => g.ws),
-        fileServices: missing.has('file-service') ? [] : p.files.map((f) => f.http),
-        webRoot: opts.webRoot,
-      }),
+      http: nginxRoutes(p.nginx, specs, missing, opts.webRoot),
       waitPort: p.nginx,
       prefix: path.join(opts.dir, 'nginx'),
     });
@@ -181,10 +239,25 @@ export async function startLocalPlatform(opts: LocalPlatformOptions): Promise<Lo
       await proc.kill9();
       processes.delete(name);
     },
+    scaleUnits: async (count) => {
+      const base = specs.get('location-unit-1');
+      if (!base) throw new Error('no location unit to scale');
+      const started: string[] = [];
+      for (let i = 1; i <= count; i++) {
+        const name = `location-unit-${i}`;
+        if (processes.has(name)) continue;
+        const spec = specs.get(name) ?? extraUnitSpec(base, i, { grpc: await freePort(), ops: await freePort() });
+        specs.set(name, spec);
+        await start(spec);
+        started.push(name);
+      }
+      return started;
+    },
     restart: async (name) => {
       const spec = specs.get(name);
       if (!spec) throw new Error(`no process named ${name}`);
       await processes.get(name)?.stop();
+      restarts.add(name);
       await start(spec);
     },
   };

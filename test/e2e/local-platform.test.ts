@@ -12,7 +12,10 @@ describe('local platform (make run)', function () {
 
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tce-local-'));
-    platform = await startLocalPlatform({ dir, logLevel: 'warn' });
+    const webRoot = path.join(dir, 'web');
+    fs.mkdirSync(webRoot);
+    fs.writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>tce</title>');
+    platform = await startLocalPlatform({ dir, logLevel: 'warn', webRoot });
   });
 
   after(async function () {
@@ -27,9 +30,13 @@ describe('local platform (make run)', function () {
     assert.deepEqual(e, { ...platform.endpoints });
   });
 
-  it('answers through nginx', async function () {
+  it('serves the web root and routes /files to the file services through nginx', async function () {
     const res = await fetch(`${platform.endpoints.http}/`);
     assert.equal(res.status, 200);
+    assert.match(await res.text(), /<title>tce<\/title>/);
+    // No token: the file service itself (not nginx) must answer 401.
+    const files = await fetch(`${platform.endpoints.files}`, { method: 'POST', body: 'x' });
+    assert.equal(files.status, 401);
   });
 
   it('has every started service ready on /readyz', async function () {
