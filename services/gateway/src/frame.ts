@@ -1,0 +1,81 @@
+// The device protocol's envelope (messaging::Frame in proto/idl/messaging.idl):
+// kinds, close codes and strict decoding. docs/protocol.md is the reference for
+// native clients; keep the two in step.
+import { Frame } from '../../../proto/gen/ts/messaging.js';
+import { ERROR_CODES, type ErrorCode } from '../../runtime/src/errors.js';
+
+export { Frame };
+
+export const FrameKind = {
+  CALL: 1,
+  RETURN: 2,
+  ERROR: 3,
+  ONEWAY: 4,
+  PING: 5,
+  PONG: 6,
+} as const;
+export type FrameKindNo = (typeof FrameKind)[keyof typeof FrameKind];
+
+/** WebSocket close codes the gateway uses (4000–4999 are the platform's own). */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  UNSUPPORTED_DATA: 1003,
+  POLICY_VIOLATION: 1008,
+  TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
+  DISPLACED: 4001,
+  TOKEN_REVOKED: 4002,
+  TOKEN_EXPIRED: 4003,
+  SLOW_CONSUMER: 4004,
+  LOGIN_TIMEOUT: 4005,
+  IDLE_TIMEOUT: 4006,
+  DELIVERY_FAILED: 4007,
+} as const;
+
+export class FrameError extends Error {
+  override name = 'FrameError';
+}
+
+const MAX_NAME = 128;
+const MAX_EXTRA_ENTRIES = 32;
+const MAX_EXTRA_BYTES = 4096;
+const ERROR_CODE_SET: ReadonlySet<string> = new Set(ERROR_CODES);
+
+/** Decodes and checks one frame; throws FrameError when it cannot be a valid envelope. */
+export function decodeFrame(data: Uint8Array): Frame {
+  let f: Frame;
+  try {
+    f = Frame.decode(data);
+  } catch (err) {
+    throw new FrameError(`not a protobuf Frame (${(err as Error).message})`);
+  }
+  if (f.kind < FrameKind.CALL || f.kind > FrameKind.PONG) throw new FrameError(`unknown frame kind ${f.kind}`);
+  if (!Number.isSafeInteger(f.id) || f.id < 0) throw new FrameError(`invalid call id ${f.id}`);
+  if (f.kind === FrameKind.CALL && f.id === 0) throw new FrameError('a call needs a non-zero id');
+  if (f.iface.length > MAX_NAME || f.method.length > MAX_NAME)
+    throw new FrameError('interface or method name too long');
+  if (f.timeout_ms < 0) throw new FrameError(`negative timeout ${f.timeout_ms}`);
+  const keys = Object.keys(f.extra);
+  if (keys.length > MAX_EXTRA_ENTRIES) throw new FrameError(`more than ${MAX_EXTRA_ENTRIES} extra entries`);
+  if (keys.length > 0) {
+    let n = 0;
+    for (const k of keys) n += k.length + (f.extra[k]?.length ?? 0);
+    if (n > MAX_EXTRA_BYTES) throw new FrameError(`extra larger than ${MAX_EXTRA_BYTES} characters`);
+  }
+  return f;
+}
+
+export function encodeFrame(f: Partial<Frame>): Buffer {
+  return Buffer.from(Frame.encode(Frame.fromPartial(f)).finish());
+}
+
+export function errorFrame(id: number, code: ErrorCode, message: string): Buffer {
+  return encodeFrame({ id, kind: FrameKind.ERROR, error_code: code, error_message: message });
+}
+
+/** An error code received from a device, or INTERNAL when it sent something outside the list. */
+export function errorCodeOf(s: string): ErrorCode {
+  return ERROR_CODE_SET.has(s) ? (s as ErrorCode) : 'INTERNAL';
+}

@@ -1,0 +1,527 @@
+// The gateway's connected devices: accepting connections, binding them to a
+// verified session, displacing an older connection of the same device (here
+// or on another replica), presence, the per-device message feed, routing of
+// stored messages and receipts to devices here and on other replicas, and the
+// one sweep that does heartbeats and timeouts for every connection.
+import type { WebSocket } from 'ws';
+import { ITerminalInfo } from '../../../proto/gen/ts/messaging.tce.js';
+import type { Presence, Receipt, SessionInfo } from '../../../proto/gen/ts/messaging.js';
+import { PlatformError } from '../../runtime/src/errors.js';
+import type { Logger } from '../../runtime/src/logger.js';
+import {
+  verifyAccessToken,
+  type AccessClaims,
+  type KeySet,
+  type RevocationList,
+  type RevocationRecord,
+} from '../../tokens/src/index.js';
+import { DeviceConnection, type ConnectionLimits, type Session } from './device-connection.js';
+import { DeviceFeed } from './device-feed.js';
+import type { Dispatcher } from './dispatcher.js';
+import { CloseCode } from './frame.js';
+import type { GatewayRegistry } from './gateway-registry.js';
+import type { InboxDoc, MessageStore } from './message-store.js';
+import type { GatewayMetrics } from './metrics.js';
+import type { Notice, Notifier } from './notices.js';
+import { deviceKey, type PresenceDoc, type PresenceStore } from './presence-store.js';
+import { presenceEvent, type PresenceWatch } from './presence-watch.js';
+import type { CoalescingWriter, Semaphore } from './store-pacing.js';
+
+export interface HubOptions {
+  gatewayId: string;
+  filesUrl: string;
+  keys: KeySet;
+  revocations: RevocationList;
+  store: MessageStore;
+  presence: PresenceStore;
+  watch: PresenceWatch;
+  registry: GatewayRegistry;
+  notifier: Notifier;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  limits: ConnectionLimits;
+  /** Paces background point reads (routing lookups). */
+  reads: Semaphore;
+  /** Paces and coalesces delivery-cursor writes. */
+  cursors: CoalescingWriter;
+  /** A recipient's counter was read (the send pipeline reuses it). */
+  counterSeen?(user: string, hint: number): void;
+  pingIntervalMs: number;
+  idleTimeoutMs: number;
+  loginTimeoutMs: number;
+  pushTimeoutMs: number;
+  pushWindow: number;
+  gapTimeoutMs: number;
+}
+
+const TERMINAL = ITerminalInfo.fullName;
+const M = ITerminalInfo.methods;
+/**
+ * How long a presence document read for routing is reused. Safe because every
+ * device re-reads its inbox this long (plus a margin) after it connects: a
+ * message routed by a stale view reaches the device by that read.
+ */
+export const ROUTE_CACHE_MS = 1000;
+const RECHECK_MARGIN_MS = 250;
+const RECEIPT_CACHE_MS = 5000;
+
+export class Hub {
+  readonly connections = new Set<DeviceConnection>();
+  private readonly byUser = new Map<string, DeviceConnection[]>();
+  private readonly binding = new WeakMap<DeviceConnection, Promise<SessionInfo>>();
+  private dispatcher: Dispatcher | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+  private routing: Promise<void> = Promise.resolve();
+  private readonly routeCache = new Map<string, { at: number; doc: Promise<PresenceDoc | null> }>();
+  private readonly o: HubOptions;
+
+  constructor(opts: HubOptions) {
+    this.o = opts;
+    opts.revocations.on('revoked', (r: RevocationRecord) => this.onRevoked(r));
+  }
+
+  setDispatcher(d: Dispatcher): void {
+    this.dispatcher = d;
+  }
+
+  start(): void {
+    const tick = Math.max(50, Math.min(1000, this.o.pingIntervalMs / 2, this.o.loginTimeoutMs / 2));
+    this.sweepTimer = setInterval(() => this.sweep(), tick);
+    this.sweepTimer.unref();
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** A new WebSocket: optionally already authenticated by a token given at the upgrade. */
+  accept(ws: WebSocket, peer: string, claims: AccessClaims | undefined): DeviceConnection {
+    const conn = new DeviceConnection(ws, peer, this.o.limits, {
+      onCall: (c, f) => this.dispatcher?.handle(c, f),
+      onClosed: (c, code, reason) => this.onClosed(c, code, reason),
+      onProtocolError: (c, reason) =>
+        this.o.logger.debug('Device sent a bad frame', { reason, peer: c.peer, user: c.userId }),
+    });
+    this.connections.add(conn);
+    this.o.metrics.opened.inc();
+    this.o.metrics.connections.set(this.connections.size);
+    if (claims) {
+      this.bindClaims(conn, claims).catch((err: unknown) => {
+        this.o.logger.warn('Failed to start a session', { err, user: claims.sub });
+        conn.close(CloseCode.INTERNAL_ERROR, 'could not start the session');
+      });
+    }
+    return conn;
+  }
+
+  /** Verifies an access token (signature, expiry, revocation); throws UNAUTHENTICATED with the reason. */
+  verify(token: string): AccessClaims {
+    const claims = verifyAccessToken(this.o.keys, token);
+    if (this.o.revocations.isRevoked(claims)) throw new PlatformError('UNAUTHENTICATED', 'access token revoked');
+    return claims;
+  }
+
+  /** ISession.authenticate, and logins over the connection: binds or renews. */
+  authenticate(conn: DeviceConnection, token: string): Promise<SessionInfo> {
+    return this.bindClaims(conn, this.verify(token));
+  }
+
+  sessionInfo(conn: DeviceConnection): SessionInfo {
+    const s = conn.session;
+    if (!s) throw new PlatformError('UNAUTHENTICATED', 'login required');
+    const feed = conn.feed;
+    return {
+      user_id: s.userId,
+      device_id: s.deviceId,
+      username: s.username,
+      expires_at: s.expiresAt,
+      gateway_id: this.o.gatewayId,
+      files_url: this.o.filesUrl,
+      acked_seq: feed?.acked ?? 0,
+    };
+  }
+
+  private async bindClaims(conn: DeviceConnection, claims: AccessClaims): Promise<SessionInfo> {
+    const prev = this.binding.get(conn);
+    if (prev) await prev.catch(() => undefined);
+    const p = this.doBind(conn, claims);
+    this.binding.set(conn, p);
+    return p;
+  }
+
+  private async doBind(conn: DeviceConnection, claims: AccessClaims): Promise<SessionInfo> {
+    if (conn.closed) throw new PlatformError('UNAVAILABLE', 'connection closed');
+    const session: Session = {
+      userId: claims.sub,
+      deviceId: claims.did || 'default',
+      username: claims.name,
+      sid: claims.sid,
+      iat: claims.iat,
+      expiresAt: claims.exp * 1000,
+    };
+    const cur = conn.session;
+    if (cur) {
+      if (cur.userId !== session.userId || cur.deviceId !== session.deviceId) {
+        throw new PlatformError(
+          'FAILED_PRECONDITION',
+          'this connection belongs to another user or device; open a new connection to log in as someone else',
+        );
+      }
+      conn.session = session; // renewal: new expiry and session
+      return this.sessionInfo(conn);
+    }
+    conn.session = session;
+    this.o.metrics.sessions.inc();
+    const list = this.byUser.get(session.userId) ?? [];
+    // A second connection of the same device displaces the first (here).
+    for (const other of list.filter((c) => c.session?.deviceId === session.deviceId && c !== conn)) {
+      this.kick(other, 'replaced by a newer connection of the same device');
+    }
+    list.push(conn);
+    this.byUser.set(session.userId, list);
+    // Presence first, then the catch-up read: a sender stores, then reads
+    // presence; we write presence, then read the store — one of us sees the other.
+    const previous = await this.o.presence.register(session.userId, {
+      d: session.deviceId,
+      g: this.o.gatewayId,
+      i: this.o.registry.incarnation,
+      c: conn.id,
+      t: conn.openedAt,
+    });
+    const key = deviceKey(session.deviceId);
+    const before = previous?.devices?.[key];
+    const wasOnline = Object.entries(previous?.devices ?? {}).some(
+      ([k, e]) => k !== key && this.o.registry.isAlive(e.g, e.i),
+    );
+    if (!wasOnline) this.announce(session.userId, true);
+    if (
+      before &&
+      before.c !== conn.id &&
+      before.g !== this.o.gatewayId &&
+      this.o.registry.isAlive(before.g, before.i)
+    ) {
+      this.o.notifier.send(before.g, {
+        t: 'kick',
+        user: session.userId,
+        device: session.deviceId,
+        conn: before.c,
+        at: conn.openedAt,
+      });
+      this.o.metrics.notices.inc({ direction: 'out', type: 'kick' });
+    }
+    if (conn.closed) {
+      // Gone while we registered: onClosed may have run before our entry existed.
+      await this.o.presence.unregister(session.userId, session.deviceId, conn.id);
+      return this.sessionInfo(conn);
+    }
+    const cursor = await this.o.store.getCursor(session.userId, session.deviceId);
+    const feed = new DeviceFeed(session.userId, session.deviceId, cursor, {
+      store: this.o.store,
+      logger: this.o.logger,
+      window: this.o.pushWindow,
+      gapTimeoutMs: this.o.gapTimeoutMs,
+      cursors: this.o.cursors,
+      counterSeen: this.o.counterSeen,
+      push: async (msg) => {
+        this.o.metrics.pushed.inc();
+        await conn.call(TERMINAL, M.onMessage!, M.onMessage!.request.encode({ msg }).finish(), this.o.pushTimeoutMs);
+      },
+      reset: async (first) => {
+        await conn.call(
+          TERMINAL,
+          M.onReset!,
+          M.onReset!.request.encode({ first_available_seq: first }).finish(),
+          this.o.pushTimeoutMs,
+        );
+      },
+      delivered: (doc) => {
+        this.o.metrics.delivered.inc();
+        this.routeReceipt(doc);
+      },
+      failed: (err) => {
+        if (conn.closed) return;
+        const msg = err instanceof PlatformError ? err.message : 'error';
+        conn.close(CloseCode.DELIVERY_FAILED, `delivery failed: ${msg}`.slice(0, 120));
+      },
+    });
+    if (conn.closed) {
+      await feed.stop();
+      return this.sessionInfo(conn);
+    }
+    conn.feed = feed;
+    feed.start();
+    // Senders may route by a presence view up to ROUTE_CACHE_MS old that does not
+    // show this connection yet: read the inbox once more after that.
+    setTimeout(() => {
+      if (!conn.closed) feed.poke();
+    }, ROUTE_CACHE_MS + RECHECK_MARGIN_MS).unref();
+    return this.sessionInfo(conn);
+  }
+
+  /** Tells the device why (oneway onKicked), then closes with 4001. */
+  private kick(conn: DeviceConnection, reason: string): void {
+    if (conn.closed) return;
+    conn.callOneway(TERMINAL, M.onKicked!, M.onKicked!.request.encode({ reason }).finish());
+    conn.close(CloseCode.DISPLACED, reason);
+  }
+
+  private onClosed(conn: DeviceConnection, code: number, reason: string): void {
+    this.connections.delete(conn);
+    this.o.watch.forget(conn);
+    this.o.metrics.connections.set(this.connections.size);
+    this.o.metrics.closed.inc({ code: String(code) });
+    const s = conn.session;
+    if (!s) return;
+    this.o.metrics.sessions.dec();
+    const list = this.byUser.get(s.userId);
+    if (list) {
+      const rest = list.filter((c) => c !== conn);
+      if (rest.length) this.byUser.set(s.userId, rest);
+      else this.byUser.delete(s.userId);
+    }
+    this.o.logger.debug('Device disconnected', { user: s.userId, device: s.deviceId, code, reason });
+    const feed = conn.feed;
+    void (async () => {
+      await feed?.stop();
+      // On shutdown our liveness record goes away instead: one write, not one per device.
+      if (this.shuttingDown) return;
+      await this.o.presence.unregister(s.userId, s.deviceId, conn.id);
+      await this.announceIfOffline([s.userId]);
+    })().catch((err: unknown) => this.o.logger.warn('Failed to record a disconnect', { err, user: s.userId }));
+  }
+
+  // ------------------------------------------------------------------ routing
+
+  /** Newly stored messages: to the recipients' devices here, and via notices to other replicas. */
+  routeMessages(docs: InboxDoc[]): void {
+    const byTo = new Map<string, InboxDoc[]>();
+    for (const d of docs) {
+      const l = byTo.get(d.to);
+      if (l) l.push(d);
+      else byTo.set(d.to, [d]);
+    }
+    for (const [to, list] of byTo) this.offerLocal(to, list);
+    // Batches are routed one after another so notices leave in sequence order
+    // (a feed that sees a later number first goes to the store for the gap).
+    const lookups = [...byTo.keys()].map((to) => this.presenceForRouting(to));
+    this.routing = this.routing
+      .then(async () => {
+        const results = await Promise.allSettled(lookups);
+        const perGateway = new Map<string, InboxDoc[]>();
+        [...byTo].forEach(([to, list], i) => {
+          const r = results[i]!;
+          if (r.status === 'rejected') {
+            this.o.logger.warn('Presence lookup failed; the recipient gets the message on its next read', {
+              err: r.reason,
+              user: to,
+            });
+            return;
+          }
+          for (const g of this.remoteGateways(r.value)) perGateway.set(g, [...(perGateway.get(g) ?? []), ...list]);
+        });
+        for (const [g, list] of perGateway) {
+          this.o.notifier.send(g, { t: 'msgs', docs: list });
+          this.o.metrics.notices.inc({ direction: 'out', type: 'msgs' });
+        }
+      })
+      // One failed batch must not stop the routing of the next ones.
+      .catch((err: unknown) => this.o.logger.warn('Failed to route stored messages', { err }));
+  }
+
+  private offerLocal(user: string, docs: InboxDoc[]): void {
+    for (const c of this.byUser.get(user) ?? []) {
+      const feed = c.feed;
+      if (feed) for (const d of docs) feed.offer(d);
+    }
+  }
+
+  /** Other live replicas holding a device of this user. */
+  private remoteGateways(doc: PresenceDoc | null): Set<string> {
+    const out = new Set<string>();
+    for (const e of Object.values(doc?.devices ?? {})) {
+      if (e.g !== this.o.gatewayId && this.o.registry.isAliveId(e.g)) out.add(e.g);
+    }
+    return out;
+  }
+
+  /** The user's presence document for routing, reused for ROUTE_CACHE_MS (see there why that is safe). */
+  private presenceForRouting(user: string, ttlMs = ROUTE_CACHE_MS): Promise<PresenceDoc | null> {
+    const now = Date.now();
+    const hit = this.routeCache.get(user);
+    if (hit && now - hit.at < ttlMs) return hit.doc;
+    if (this.routeCache.size >= 100_000) {
+      for (const [k, v] of this.routeCache) if (now - v.at >= ROUTE_CACHE_MS) this.routeCache.delete(k);
+      if (this.routeCache.size >= 100_000) this.routeCache.clear();
+    }
+    const doc = this.o.reads.run(() => this.o.presence.get(user));
+    this.routeCache.set(user, { at: now, doc });
+    doc.catch(() => this.routeCache.delete(user));
+    return doc;
+  }
+
+  private routeReceipt(doc: InboxDoc): void {
+    if (!doc.from) return;
+    const receipt: Receipt = { msg_id: doc.msgId, by_user: doc.to, state: 'delivered', at: Date.now() };
+    this.deliverReceipts(doc.from, [receipt]);
+    // Receipts are advisory: a staler view of the sender's devices is fine.
+    this.presenceForRouting(doc.from, RECEIPT_CACHE_MS).then(
+      (p) => {
+        for (const g of this.remoteGateways(p)) {
+          this.o.notifier.send(g, { t: 'receipts', items: [{ user: doc.from, receipt }] });
+          this.o.metrics.notices.inc({ direction: 'out', type: 'receipts' });
+        }
+      },
+      (err: unknown) => this.o.logger.debug('Receipt not routed', { err }),
+    );
+  }
+
+  private deliverReceipts(user: string, receipts: Receipt[]): void {
+    for (const c of this.byUser.get(user) ?? []) {
+      for (const receipt of receipts)
+        c.callOneway(TERMINAL, M.onReceipt!, M.onReceipt!.request.encode({ receipt }).finish());
+    }
+  }
+
+  /** Notices from other replicas (mq). */
+  onNotices(notices: Notice[]): void {
+    for (const n of notices) {
+      this.o.metrics.notices.inc({ direction: 'in', type: n.t });
+      switch (n.t) {
+        case 'msgs': {
+          const byTo = new Map<string, InboxDoc[]>();
+          for (const d of n.docs) byTo.set(d.to, [...(byTo.get(d.to) ?? []), d]);
+          for (const [to, docs] of byTo) this.offerLocal(to, docs);
+          break;
+        }
+        case 'receipts':
+          for (const it of n.items) this.deliverReceipts(it.user, [it.receipt]);
+          break;
+        case 'kick':
+          for (const c of this.byUser.get(n.user) ?? []) {
+            if (c.session?.deviceId === n.device && c.id === n.conn) {
+              this.kick(c, 'replaced by a newer connection of the same device');
+            }
+          }
+          break;
+        case 'presence':
+          for (const ev of n.items) this.deliverPresence(ev);
+          break;
+      }
+    }
+  }
+
+  /** Notices may have been lost (mq reconnect): every feed re-reads the store once. */
+  resync(): void {
+    for (const c of this.connections) {
+      const feed = c.feed;
+      feed?.poke();
+    }
+  }
+
+  // ------------------------------------------------------------------ presence
+
+  /** A user came online (first device) or went offline (last device): tell the watchers, here and elsewhere. */
+  private announce(user: string, online: boolean): void {
+    const ev = presenceEvent(user, online);
+    this.deliverPresence(ev);
+    this.o.watch.gatewaysWatching(user).then(
+      (gws) => {
+        for (const g of gws) {
+          if (!this.o.registry.isAliveId(g)) continue;
+          this.o.notifier.send(g, { t: 'presence', items: [ev] });
+          this.o.metrics.notices.inc({ direction: 'out', type: 'presence' });
+        }
+      },
+      (err: unknown) => this.o.logger.debug('Presence event not routed', { err, user }),
+    );
+  }
+
+  /** After devices went away: users with no live device left are announced offline. */
+  async announceIfOffline(users: readonly string[]): Promise<void> {
+    for (const u of users) {
+      const doc = await this.o.presence.get(u);
+      const online = Object.values(doc?.devices ?? {}).some((e) => this.o.registry.isAlive(e.g, e.i));
+      if (!online) this.announce(u, false);
+    }
+  }
+
+  private deliverPresence(ev: Presence): void {
+    for (const c of this.o.watch.local(ev.user_id)) {
+      c.callOneway(TERMINAL, M.onPresence!, M.onPresence!.request.encode({ presence: ev }).finish());
+    }
+  }
+
+  /** Answers a presence query and subscribes the asking connection to changes of those users. */
+  async presenceOf(userIds: readonly string[], conn?: DeviceConnection): Promise<Presence[]> {
+    if (conn) await this.o.watch.watch(conn, userIds);
+    const now = Date.now();
+    const docs = await Promise.all(userIds.map((u) => this.o.presence.get(u)));
+    return userIds.map((user_id, i) => {
+      const doc = docs[i];
+      const entries = Object.values(doc?.devices ?? {});
+      const online = entries.some((e) => this.o.registry.isAlive(e.g, e.i));
+      const lastSeen = Math.max(doc?.lastSeen ?? 0, ...entries.map((e) => e.t));
+      return { user_id, online, last_seen: online ? now : lastSeen };
+    });
+  }
+
+  /** Whether this replica holds a device connection of the user (tests, metrics). */
+  localDevices(user: string): string[] {
+    return (this.byUser.get(user) ?? []).map((c) => c.session!.deviceId);
+  }
+
+  // ------------------------------------------------------------------ revocation, sweep, shutdown
+
+  private onRevoked(r: RevocationRecord): void {
+    const [kind, id] = [r._id.slice(0, r._id.indexOf(':')), r._id.slice(r._id.indexOf(':') + 1)];
+    const victims: DeviceConnection[] = [];
+    if (kind === 'user') victims.push(...(this.byUser.get(id) ?? []));
+    else if (kind === 'session') for (const c of this.connections) if (c.session?.sid === id) victims.push(c);
+    for (const c of victims) {
+      const s = c.session!;
+      if (this.o.revocations.isRevoked({ sub: s.userId, sid: s.sid, iat: s.iat })) {
+        c.close(CloseCode.TOKEN_REVOKED, 'access token revoked');
+      }
+    }
+  }
+
+  /** Heartbeats and timeouts for every connection, in one pass. */
+  private sweep(): void {
+    const now = Date.now();
+    for (const c of this.connections) {
+      if (c.closed) continue;
+      const s = c.session;
+      if (!s) {
+        if (now - c.openedAt > this.o.loginTimeoutMs) c.close(CloseCode.LOGIN_TIMEOUT, 'not authenticated in time');
+        continue;
+      }
+      if (now >= s.expiresAt) {
+        c.close(
+          CloseCode.TOKEN_EXPIRED,
+          'access token expired; renew it with ISession.authenticate or IAuthServer.refresh',
+        );
+        continue;
+      }
+      const silent = now - c.lastSeen;
+      if (silent > this.o.idleTimeoutMs) c.terminate(CloseCode.IDLE_TIMEOUT, 'no heartbeat');
+      else if (silent > this.o.pingIntervalMs && !c.pingOutstanding) c.ping();
+    }
+    // Unauthenticated connections do not answer pings any differently: the login timeout covers them.
+  }
+
+  /** Closes every connection (1001) and stops the feeds (cursors persisted). */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    clearInterval(this.sweepTimer);
+    const feeds: Promise<void>[] = [];
+    for (const c of [...this.connections]) {
+      const feed = c.feed;
+      if (feed) feeds.push(feed.stop());
+      c.close(CloseCode.GOING_AWAY, 'gateway shutting down', 1000);
+    }
+    await Promise.all(feeds);
+  }
+}
+
+export { deviceKey };

@@ -1,0 +1,194 @@
+// Durable messages in MongoDB, shaped for what both MongoDB and FerretDB 1.x do
+// well and correctly:
+//  - every hot-path read is a point read by _id (FerretDB scans the whole
+//    collection for anything else);
+//  - every decision that must hold under concurrency is an insert that the
+//    unique _id arbitrates (FerretDB applies updates without isolation — two
+//    concurrent $inc on one document can lose one — so no counter is trusted).
+// A message lives at _id "<recipient>\n<seq>": a sequence number is taken by
+// inserting there; a conflict means it is taken and the writer moves on.
+// Counters are only hints that let writers start close to the end.
+import crypto from 'node:crypto';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
+
+export interface InboxDoc {
+  _id: string;
+  to: string;
+  seq: number;
+  from: string;
+  mime: string;
+  cmid: string;
+  msgId: string;
+  sentAt: number;
+  /** A skipped sequence number (never written by its sender) or a duplicate copy withdrawn. */
+  tomb?: boolean;
+}
+
+/** Idempotency record: one per (sender, client_msg_id), inserted after the message. */
+export interface DedupDoc {
+  _id: string;
+  to: string;
+  seq: number;
+  msgId: string;
+  sentAt: number;
+}
+
+/** Per recipient: the highest sequence written (a hint) and the highest deleted by retention. */
+export interface CounterDoc {
+  _id: string;
+  seq: number;
+  trimmed?: number;
+}
+
+export interface CursorDoc {
+  _id: string;
+  acked: number;
+  at: number;
+}
+
+export const COLLECTIONS = {
+  inbox: 'gw_inbox',
+  dedup: 'gw_inbox_dedup',
+  counters: 'gw_inbox_counters',
+  cursors: 'gw_cursors',
+} as const;
+
+export const inboxId = (to: string, seq: number): string => `${to}\n${seq}`;
+export const dedupId = (from: string, cmid: string): string => `${from}\n${cmid}`;
+export const cursorId = (user: string, device: string): string => `${user}\n${device}`;
+
+/**
+ * Message ids: derived from (sender, client_msg_id) when the device gave one,
+ * so every stored copy of a retried send carries the same id and the SDK can
+ * drop a copy it already showed; random otherwise.
+ */
+export function messageId(from: string, cmid: string): string {
+  if (!cmid) return `m_${crypto.randomBytes(16).toString('base64url')}`;
+  return `m_${crypto.createHash('sha256').update(`${from}\n${cmid}`).digest('base64url').slice(0, 22)}`;
+}
+
+export const isDuplicateKey = (err: unknown): boolean =>
+  (err instanceof MongoServerError || err instanceof MongoBulkWriteError) && err.code === 11000;
+
+/** Indexes in `docs` whose insert failed on a duplicate key; rethrows anything else. */
+async function insertManyConflicts<T extends { _id: string }>(col: Collection<T>, docs: T[]): Promise<Set<number>> {
+  const conflicts = new Set<number>();
+  if (docs.length === 0) return conflicts;
+  try {
+    await col.insertMany(docs as never[], { ordered: false });
+  } catch (err) {
+    if (!(err instanceof MongoBulkWriteError)) throw err;
+    const list = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    for (const w of list) {
+      if (w.code !== 11000) throw err;
+      conflicts.add(w.index);
+    }
+  }
+  return conflicts;
+}
+
+export class MessageStore {
+  readonly inbox: Collection<InboxDoc>;
+  readonly dedup: Collection<DedupDoc>;
+  readonly counters: Collection<CounterDoc>;
+  readonly cursors: Collection<CursorDoc>;
+
+  constructor(db: Db) {
+    this.inbox = db.collection<InboxDoc>(COLLECTIONS.inbox);
+    this.dedup = db.collection<DedupDoc>(COLLECTIONS.dedup);
+    this.counters = db.collection<CounterDoc>(COLLECTIONS.counters);
+    this.cursors = db.collection<CursorDoc>(COLLECTIONS.cursors);
+  }
+
+  /** Inserts messages; returns the indexes whose sequence number was already taken. */
+  insertMessages(docs: InboxDoc[]): Promise<Set<number>> {
+    return insertManyConflicts(this.inbox, docs);
+  }
+
+  /** Inserts idempotency records; returns the indexes whose (sender, client_msg_id) already had one. */
+  insertDedup(docs: DedupDoc[]): Promise<Set<number>> {
+    return insertManyConflicts(this.dedup, docs);
+  }
+
+  getDedup(from: string, cmid: string): Promise<DedupDoc | null> {
+    return this.dedup.findOne({ _id: dedupId(from, cmid) });
+  }
+
+  getMessage(to: string, seq: number): Promise<InboxDoc | null> {
+    return this.inbox.findOne({ _id: inboxId(to, seq) });
+  }
+
+  /** Point reads of consecutive sequence numbers [from, from+count): null where nothing is stored. */
+  getRange(to: string, from: number, count: number): Promise<(InboxDoc | null)[]> {
+    return Promise.all(Array.from({ length: count }, (_, i) => this.getMessage(to, from + i)));
+  }
+
+  /**
+   * Marks a sequence number as skipped by inserting a tombstone there. False
+   * when a message got there first (the caller reads it instead).
+   */
+  async tombstone(to: string, seq: number, now = Date.now()): Promise<boolean> {
+    try {
+      await this.inbox.insertOne({
+        _id: inboxId(to, seq),
+        to,
+        seq,
+        from: '',
+        mime: '',
+        cmid: '',
+        msgId: '',
+        sentAt: now,
+        tomb: true,
+      });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Withdraws our own copy of a message that a concurrent retry stored first. */
+  async withdraw(to: string, seq: number, msgId: string): Promise<void> {
+    await this.inbox.updateOne({ _id: inboxId(to, seq), msgId }, { $set: { tomb: true, mime: '' } });
+  }
+
+  /** The recipient's counter hint (0 when none) and how far retention has deleted. */
+  async getCounter(to: string): Promise<{ seq: number; trimmed: number }> {
+    const c = await this.counters.findOne({ _id: to });
+    return { seq: c?.seq ?? 0, trimmed: c?.trimmed ?? 0 };
+  }
+
+  /** Raises the counter hint (last writer may win: it is only a hint). */
+  async raiseCounter(to: string, seq: number): Promise<void> {
+    await upsertMax(this.counters, to, 'seq', seq);
+  }
+
+  async raiseTrimmed(to: string, seq: number): Promise<void> {
+    await upsertMax(this.counters, to, 'trimmed', seq);
+  }
+
+  async getCursor(user: string, device: string): Promise<number> {
+    return (await this.cursors.findOne({ _id: cursorId(user, device) }))?.acked ?? 0;
+  }
+
+  async advanceCursor(user: string, device: string, acked: number, now = Date.now()): Promise<void> {
+    await upsertMax(this.cursors, cursorId(user, device), 'acked', acked, { at: now });
+  }
+}
+
+/** `$max` with upsert; two first-time upserts racing is a duplicate key, then it is a plain update. */
+async function upsertMax<T extends { _id: string }>(
+  col: Collection<T>,
+  id: string,
+  field: string,
+  value: number,
+  set: Record<string, unknown> = {},
+): Promise<void> {
+  const update = { $max: { [field]: value }, ...(Object.keys(set).length ? { $set: set } : {}) } as never;
+  try {
+    await col.updateOne({ _id: id } as never, update, { upsert: true });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    await col.updateOne({ _id: id } as never, update);
+  }
+}

@@ -1,0 +1,396 @@
+// The device protocol against a real gateway process: every bad input and
+// policy has its documented outcome (docs/protocol.md), and the process
+// survives all of them.
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import net from 'node:net';
+import { MongoClient } from 'mongodb';
+import { codec, CloseCode, FrameKind, IFACES } from '../../../sdk/src/index.js';
+import { revoke } from '../../../services/tokens/src/index.js';
+import { waitFor } from '../../support/index.js';
+import { startPlatform, tokenFor, type Gateway, type Platform } from './platform.js';
+import { RawClient, decodeValue, refusal } from './raw-client.js';
+
+describe('gateway: device protocol', function () {
+  this.timeout(120_000);
+  let p: Platform;
+  let gw: Gateway;
+  let strict: Gateway;
+  let limited: Gateway;
+  let mongo: MongoClient;
+  const open: RawClient[] = [];
+  const connect = async (url: string, opts: { token?: string; origin?: string } = {}): Promise<RawClient> => {
+    const c = await RawClient.open(url, {
+      headers: opts.token ? { authorization: `Bearer ${opts.token}` } : {},
+      origin: opts.origin,
+    });
+    open.push(c);
+    return c;
+  };
+
+  before(async function () {
+    p = await startPlatform({
+      gateways: 0,
+      auth: false,
+      mq: false,
+      gatewayEnv: { TCE_ALLOWED_ORIGINS: 'https://app.example.com', TCE_REVOCATION_POLL: '200ms' },
+    });
+    gw = await p.startGateway('proto-1');
+    limited = await p.startGateway('proto-limited', {
+      TCE_GATEWAY_RATE_LIMIT: '20',
+      TCE_GATEWAY_RATE_BURST: '20',
+      TCE_GATEWAY_PING_INTERVAL: '300ms',
+      TCE_GATEWAY_IDLE_TIMEOUT: '1500ms',
+    });
+    strict = await p.startGateway('proto-strict', {
+      TCE_GATEWAY_LOGIN_TIMEOUT: '1s',
+      TCE_GATEWAY_MAX_SEND_QUEUE: '4096',
+      TCE_GATEWAY_MAX_FRAME: '16384',
+    });
+    mongo = new MongoClient(p.store.url);
+    await mongo.connect();
+  });
+
+  afterEach(function () {
+    for (const c of open.splice(0)) c.close();
+  });
+
+  after(async function () {
+    await mongo?.close();
+    await p?.stop();
+  });
+
+  async function assertAlive(g: Gateway): Promise<void> {
+    assert.ok(g.proc.process.running, 'gateway process exited');
+    const res = await fetch(`http://127.0.0.1:${g.proc.opsPort}/healthz`);
+    assert.equal(res.status, 200);
+    const c = await connect(g.url);
+    const f = await c.call(IFACES.diag, 'echo', ['still here']);
+    assert.equal(decodeValue(IFACES.diag, 'echo', f), 'still here');
+  }
+
+  describe('at the upgrade', function () {
+    it('refuses a foreign browser Origin with 403', async function () {
+      const r = await refusal(gw.url, { origin: 'https://evil.example.net' });
+      assert.equal(r.status, 403);
+      assert.equal(r.body, 'origin not allowed: https://evil.example.net');
+    });
+
+    it('accepts a listed Origin, the same origin, and clients without Origin', async function () {
+      await connect(gw.url, { origin: 'https://app.example.com' });
+      await connect(gw.url, { origin: `http://127.0.0.1:${gw.port}` });
+      await connect(gw.url);
+    });
+
+    it('refuses other paths with 404 and a bad token with 401 naming the reason', async function () {
+      assert.equal((await refusal(gw.url.replace('/ws', '/other'))).status, 404);
+      const bad = await refusal(gw.url, { headers: { authorization: 'Bearer not.a.token' } });
+      assert.deepEqual([bad.status, bad.body], [401, 'malformed access token header']);
+      const good = tokenFor(p, 'u', 'd');
+      const tampered = `${good.slice(0, -2)}${good.endsWith('AA') ? 'BB' : 'AA'}`;
+      const forged = await refusal(gw.url, { headers: { authorization: `Bearer ${tampered}` } });
+      assert.deepEqual([forged.status, forged.body], [401, 'access token signature is invalid']);
+      const expired = await refusal(gw.url, {
+        headers: { authorization: `Bearer ${tokenFor(p, 'u', 'd', -120_000)}` },
+      });
+      assert.equal(expired.status, 401);
+      assert.equal(expired.body, 'access token expired');
+    });
+
+    it('answers a plain GET on /ws with 426', async function () {
+      const res = await fetch(gw.url.replace('ws://', 'http://'));
+      assert.equal(res.status, 426);
+    });
+  });
+
+  describe('frames', function () {
+    it('closes a text frame with 1003', async function () {
+      const c = await connect(gw.url);
+      c.send('{"hello":"json"}');
+      assert.deepEqual(await c.waitClosed(), {
+        code: CloseCode.UNSUPPORTED_DATA,
+        reason: 'text frames are not supported; send binary Frame messages',
+      });
+      await assertAlive(gw);
+    });
+
+    it('closes an undecodable frame with 1002', async function () {
+      const c = await connect(gw.url);
+      c.send(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]));
+      const closed = await c.waitClosed();
+      assert.equal(closed.code, CloseCode.PROTOCOL_ERROR);
+      assert.match(closed.reason, /^malformed frame: /);
+      await assertAlive(gw);
+    });
+
+    it('closes a frame of an unknown kind with 1002', async function () {
+      const c = await connect(gw.url);
+      c.send(codec.encodeStruct('messaging', 'Frame', { id: 1, kind: 9 }));
+      assert.deepEqual(await c.waitClosed(), {
+        code: CloseCode.PROTOCOL_ERROR,
+        reason: 'malformed frame: unknown frame kind 9',
+      });
+    });
+
+    it('closes an oversize frame with 1009', async function () {
+      const c = await connect(strict.url);
+      c.send(new Uint8Array(20_000));
+      const closed = await c.waitClosed();
+      assert.equal(closed.code, CloseCode.TOO_BIG);
+      await assertAlive(strict);
+    });
+
+    it('answers application pings with pongs', async function () {
+      const c = await connect(gw.url);
+      c.send(codec.encodeStruct('messaging', 'Frame', { id: 77, kind: FrameKind.PING }));
+      const f = await c.reply(77);
+      assert.equal(f.kind, FrameKind.PONG);
+    });
+  });
+
+  describe('calls', function () {
+    it('answers unknown interfaces and methods with UNIMPLEMENTED', async function () {
+      const c = await connect(gw.url, { token: tokenFor(p, 'carol', 'c1') });
+      const cases: [Parameters<RawClient['callRaw']>[0], string][] = [
+        [{ iface: 'foo.IBar', method: 'x' }, 'unknown interface foo.IBar'],
+        [{ iface: IFACES.messages, method: 'nope' }, 'messaging.IMessageServer has no method nope'],
+        [{ iface: IFACES.messages, method: 'constructor' }, 'messaging.IMessageServer has no method constructor'],
+        [{ iface_index: 999, method_index: 1 }, 'unknown interface index 999'],
+        [{ iface_index: 2, method_index: 99 }, 'messaging.IMessageServer has no method with index 99'],
+        [
+          { iface: IFACES.terminal, method: 'onMessage' },
+          'messaging.ITerminal is implemented by devices, not by the platform',
+        ],
+      ];
+      for (const [frame, message] of cases) {
+        const f = await c.callRaw(frame);
+        assert.equal(f.kind, FrameKind.ERROR);
+        assert.deepEqual([f.error_code, f.error_message], ['UNIMPLEMENTED', message]);
+      }
+      const missing = await c.callRaw({ method: 'send' });
+      assert.deepEqual(
+        [missing.error_code, missing.error_message],
+        ['INVALID_ARGUMENT', 'a call needs iface or iface_index'],
+      );
+      await assertAlive(gw);
+    });
+
+    it('refuses calls before login with UNAUTHENTICATED, serves public ones', async function () {
+      const c = await connect(gw.url);
+      const f = await c.call(IFACES.messages, 'send', ['bob', '[{"type":"text","text":"hi"}]', 'c1']);
+      assert.equal(f.kind, FrameKind.ERROR);
+      assert.equal(f.error_code, 'UNAUTHENTICATED');
+      assert.equal(
+        f.error_message,
+        'login required: call auth.IAuthServer.userAuth or messaging.ISession.authenticate first',
+      );
+      assert.equal(decodeValue(IFACES.diag, 'echo', await c.call(IFACES.diag, 'echo', ['public'])), 'public');
+      // The connection stays open and can log in afterwards.
+      const s = decodeValue(
+        IFACES.session,
+        'authenticate',
+        await c.call(IFACES.session, 'authenticate', [tokenFor(p, 'dave', 'd1')]),
+      ) as {
+        user_id: string;
+        device_id: string;
+        gateway_id: string;
+      };
+      assert.deepEqual([s.user_id, s.device_id, s.gateway_id], ['dave', 'd1', 'proto-1']);
+    });
+
+    it('refuses a bad token over the connection and another user on a bound connection', async function () {
+      const c = await connect(gw.url, { token: tokenFor(p, 'erin', 'e1') });
+      const bad = await c.call(IFACES.session, 'authenticate', ['x.y.z']);
+      assert.deepEqual([bad.error_code, bad.error_message], ['UNAUTHENTICATED', 'malformed access token header']);
+      const other = await c.call(IFACES.session, 'authenticate', [tokenFor(p, 'frank', 'f1')]);
+      assert.equal(other.error_code, 'FAILED_PRECONDITION');
+      const renewed = await c.call(IFACES.session, 'authenticate', [tokenFor(p, 'erin', 'e1')]);
+      assert.equal(renewed.kind, FrameKind.RETURN);
+    });
+
+    it('addresses interfaces and methods by their IDL index', async function () {
+      const c = await connect(gw.url, { token: tokenFor(p, 'gina', 'g1') });
+      const f = await c.call(IFACES.session, 'whoami', [], {}, 'index');
+      assert.equal((decodeValue(IFACES.session, 'whoami', f) as { user_id: string }).user_id, 'gina');
+    });
+
+    it('validates payloads: bad MimeText and recipients are INVALID_ARGUMENT with the reason', async function () {
+      const c = await connect(gw.url, { token: tokenFor(p, 'hank', 'h1') });
+      const cases: [unknown[], string][] = [
+        [['ivy', '[{"type":"text","text":5}]', ''], 'mime_text[0].text: expected a string, got 5'],
+        [['ivy', 'not json', ''], 'mime_text: not valid JSON'],
+        [['', '[{"type":"text","text":"x"}]', ''], 'to: expected a user id (1-128 printable ASCII characters)'],
+        [['ivy', '[{"type":"text","text":"x"}]', 'bad id!'], 'client_msg_id: expected 1-64 of A-Z a-z 0-9 . _ : -'],
+      ];
+      for (const [args, message] of cases) {
+        const f = await c.call(IFACES.messages, 'send', args);
+        assert.equal(f.error_code, 'INVALID_ARGUMENT');
+        assert.ok(f.error_message.startsWith(message), `${f.error_message} should start with ${message}`);
+      }
+      const garbage = await c.callRaw({
+        iface: IFACES.messages,
+        method: 'history',
+        payload: new Uint8Array([0x0a, 0xff]),
+      });
+      assert.deepEqual(
+        [garbage.error_code, garbage.error_message],
+        ['INVALID_ARGUMENT', 'payload is not a valid history request'],
+      );
+    });
+
+    it('passes the call deadline: a call slower than its timeout gets DEADLINE_EXCEEDED', async function () {
+      const c = await connect(gw.url, { token: tokenFor(p, 'jack', 'j1') });
+      const id = 4242;
+      c.send(
+        codec.encodeStruct('messaging', 'Frame', {
+          id,
+          kind: FrameKind.CALL,
+          iface: IFACES.diag,
+          method: 'sleep',
+          payload: codec.encodeRequest(IFACES.diag, 'sleep', [2000]),
+          timeout_ms: 200,
+        }),
+      );
+      const f = await c.reply(id);
+      assert.deepEqual(
+        [f.error_code, f.error_message],
+        ['DEADLINE_EXCEEDED', 'diag.IDiag/sleep did not finish before its deadline'],
+      );
+      const who = decodeValue(IFACES.diag, 'whoami', await c.call(IFACES.diag, 'whoami', [], { k: 'v' })) as {
+        user_id: string;
+        extra: Record<string, string>;
+      };
+      assert.equal(who.user_id, 'jack');
+      assert.deepEqual(who.extra, { k: 'v' });
+    });
+  });
+
+  describe('connection policies', function () {
+    it('closes a connection above its rate limit with 1008', async function () {
+      const c = await connect(limited.url);
+      for (let i = 0; i < 60; i++)
+        c.send(codec.encodeStruct('messaging', 'Frame', { id: i + 1, kind: FrameKind.PING }));
+      assert.deepEqual(await c.waitClosed(), {
+        code: CloseCode.POLICY_VIOLATION,
+        reason: 'rate limit exceeded (20 frames/s)',
+      });
+      await assertAlive(limited);
+    });
+
+    it('pings a silent device and drops it when it does not answer (idle timeout)', async function () {
+      // A raw TCP WebSocket client that never answers pings (ws clients always do).
+      const sock = net.connect(limited.port, '127.0.0.1');
+      const key = crypto.randomBytes(16).toString('base64');
+      const token = tokenFor(p, 'olga', 'o1');
+      sock.write(
+        `GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+      );
+      let data = Buffer.alloc(0);
+      let ended = false;
+      sock.on('data', (d: Buffer) => (data = Buffer.concat([data, d])));
+      sock.on('close', () => (ended = true));
+      sock.on('error', () => undefined);
+      await waitFor('the connection to be dropped for silence', () => ended, { timeoutMs: 15_000 });
+      const text = data.toString('latin1');
+      assert.ok(text.startsWith('HTTP/1.1 101'), text.slice(0, 40));
+      const frames = data.subarray(data.indexOf('\r\n\r\n') + 4);
+      assert.ok(frames.includes(0x89), 'the gateway sent a WebSocket ping (opcode 0x9)');
+      await assertAlive(limited);
+    });
+
+    it('closes a connection that does not log in in time with 4005', async function () {
+      const c = await connect(strict.url);
+      assert.deepEqual(await c.waitClosed(), { code: CloseCode.LOGIN_TIMEOUT, reason: 'not authenticated in time' });
+    });
+
+    it('displaces the older connection of the same device (onKicked, then 4001)', async function () {
+      const first = await connect(gw.url, { token: tokenFor(p, 'kate', 'k1') });
+      await first.call(IFACES.session, 'whoami', []);
+      const second = await connect(gw.url, { token: tokenFor(p, 'kate', 'k1') });
+      await second.call(IFACES.session, 'whoami', []);
+      assert.deepEqual(await first.waitClosed(), {
+        code: CloseCode.DISPLACED,
+        reason: 'replaced by a newer connection of the same device',
+      });
+      const kicked = first.frames.find((f) => f.method === 'onKicked');
+      assert.ok(kicked, 'onKicked was called before the close');
+      assert.equal(
+        codec.decodeRequest(IFACES.terminal, 'onKicked', kicked.payload).reason,
+        'replaced by a newer connection of the same device',
+      );
+      assert.equal(second.closed, undefined);
+      // Another device of the same user is not affected.
+      const laptop = await connect(gw.url, { token: tokenFor(p, 'kate', 'k2') });
+      await laptop.call(IFACES.session, 'whoami', []);
+      assert.equal(second.closed, undefined);
+    });
+
+    it('closes a connection whose token is revoked mid-session with 4002', async function () {
+      const c = await connect(gw.url, { token: tokenFor(p, 'liam', 'l1', 600_000, 'sess-liam') });
+      await c.call(IFACES.session, 'whoami', []);
+      const other = await connect(gw.url, { token: tokenFor(p, 'liam', 'l2', 600_000, 'sess-liam-2') });
+      await other.call(IFACES.session, 'whoami', []);
+      await revoke(mongo.db(), { session: 'sess-liam' }, 600_000);
+      assert.deepEqual(await c.waitClosed(), { code: CloseCode.TOKEN_REVOKED, reason: 'access token revoked' });
+      // Only that session: the user's other session stays.
+      assert.equal(other.closed, undefined);
+      // And the revoked token no longer opens connections.
+      const again = await refusal(gw.url, {
+        headers: { authorization: `Bearer ${tokenFor(p, 'liam', 'l1', 600_000, 'sess-liam')}` },
+      });
+      assert.deepEqual([again.status, again.body], [401, 'access token revoked']);
+      await assertAlive(gw);
+    });
+
+    it('closes a connection when its access token expires with 4003', async function () {
+      const c = await connect(gw.url, { token: tokenFor(p, 'mia', 'm1', 1500) });
+      await c.call(IFACES.session, 'whoami', []);
+      assert.deepEqual(await c.waitClosed(), {
+        code: CloseCode.TOKEN_EXPIRED,
+        reason: 'access token expired; renew it with ISession.authenticate or IAuthServer.refresh',
+      });
+    });
+
+    it('disconnects a device that stops reading once its send queue passes the bound (4004)', async function () {
+      const c = await connect(strict.url, { token: tokenFor(p, 'nora', 'n1') });
+      await c.call(IFACES.session, 'whoami', []);
+      // Stop reading; keep asking for answers that pile up at the gateway.
+      (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const big = 'x'.repeat(15_000);
+      for (let i = 0; i < 20; i++) {
+        c.send(
+          codec.encodeStruct('messaging', 'Frame', {
+            id: 1000 + i,
+            kind: FrameKind.CALL,
+            iface: IFACES.diag,
+            method: 'echo',
+            payload: codec.encodeRequest(IFACES.diag, 'echo', [big]),
+          }),
+        );
+      }
+      // The kernel buffers absorb some; keep the pressure on until the gateway gives up.
+      await waitFor(
+        'the slow consumer to be disconnected',
+        async () => {
+          const metrics = await (await fetch(`http://127.0.0.1:${strict.proc.opsPort}/metrics`)).text();
+          if (/tce_gateway_connections_closed_total\{[^}]*code="4004"[^}]*\} [1-9]/.test(metrics)) return true;
+          for (let i = 0; i < 10 && c.ws.readyState === c.ws.OPEN; i++) {
+            c.send(
+              codec.encodeStruct('messaging', 'Frame', {
+                id: 2000 + i,
+                kind: FrameKind.CALL,
+                iface: IFACES.diag,
+                method: 'echo',
+                payload: codec.encodeRequest(IFACES.diag, 'echo', [big]),
+              }),
+            );
+          }
+          return false;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      await assertAlive(strict);
+    });
+  });
+});

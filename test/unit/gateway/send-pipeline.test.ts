@@ -1,0 +1,116 @@
+// Storing sends: sequence numbers after the hint, conflicts with another
+// writer (requeued, no holes), idempotency by client message id (declared
+// retries, undeclared ones, racing copies), batching.
+import assert from 'node:assert/strict';
+import { silentLogger } from '../../../services/runtime/src/logger.js';
+import { PlatformError } from '../../../services/runtime/src/errors.js';
+import type { InboxDoc } from '../../../services/gateway/src/message-store.js';
+import { SendPipeline, type SendRequest } from '../../../services/gateway/src/send-pipeline.js';
+import { FakeStore } from './fake-store.js';
+
+const req = (over: Partial<SendRequest> = {}): SendRequest => ({
+  from: 'alice',
+  to: 'bob',
+  mime: '[{"type":"text","text":"x"}]',
+  cmid: '',
+  retry: false,
+  ...over,
+});
+
+function pipeline(store: FakeStore, batches: number[] = [], stored: InboxDoc[] = []): SendPipeline {
+  return new SendPipeline({
+    store: store.asStore(),
+    logger: silentLogger,
+    onStored: (d) => stored.push(...d),
+    onBatch: (n) => batches.push(n),
+  });
+}
+
+describe('send pipeline', function () {
+  it('numbers messages per recipient after the hint, in submission order', async function () {
+    const store = new FakeStore();
+    await store.raiseCounter('bob', 7);
+    const stored: InboxDoc[] = [];
+    const p = pipeline(store, [], stored);
+    const rs = await Promise.all([req(), req({ to: 'carol' }), req(), req()].map((r) => p.submit(r)));
+    assert.deepEqual(
+      rs.map((r) => r.seq),
+      [8, 1, 9, 10],
+    );
+    assert.deepEqual(stored.map((d) => `${d.to}:${d.seq}`).sort(), ['bob:10', 'bob:8', 'bob:9', 'carol:1']);
+    // The stored hint moves only when it enters the next block of numbers.
+    assert.equal((await store.getCounter('bob')).seq, 7);
+    await Promise.all(Array.from({ length: 8 }, () => p.submit(req())));
+    await p.drained();
+    assert.equal((await store.getCounter('bob')).seq, 18);
+  });
+
+  it('batches what arrives while a batch is being written', async function () {
+    const store = new FakeStore();
+    const batches: number[] = [];
+    const p = pipeline(store, batches);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => p.submit(req({ cmid: `c${i}` }))));
+    assert.ok(batches.length < 50, `batches: ${batches.join(',')}`);
+    assert.equal(
+      batches.reduce((a, b) => a + b, 0),
+      50,
+    );
+  });
+
+  it('moves past numbers another gateway took, leaving no holes', async function () {
+    const store = new FakeStore();
+    const p = pipeline(store);
+    await p.submit(req()); // hint for bob: 1
+    // Meanwhile another gateway wrote 2 and 3.
+    store.put({ to: 'bob', seq: 2, from: 'x', mime: '', cmid: '', msgId: 'o2', sentAt: 1 });
+    store.put({ to: 'bob', seq: 3, from: 'x', mime: '', cmid: '', msgId: 'o3', sentAt: 1 });
+    const r = await p.submit(req());
+    assert.equal(r.seq, 4);
+    assert.deepEqual([...store.inbox.keys()].sort(), ['bob\n1', 'bob\n2', 'bob\n3', 'bob\n4']);
+  });
+
+  it('answers a retried send from the first copy', async function () {
+    const store = new FakeStore();
+    const p = pipeline(store);
+    const first = await p.submit(req({ cmid: 'k1' }));
+    const declared = await p.submit(req({ cmid: 'k1', retry: true }));
+    assert.deepEqual(declared, { ...first, duplicate: true });
+    assert.equal(store.inbox.size, 1, 'a declared retry stores nothing');
+    const undeclared = await p.submit(req({ cmid: 'k1' }));
+    assert.deepEqual(undeclared, { ...first, duplicate: true });
+    const live = [...store.inbox.values()].filter((d) => !d.tomb);
+    assert.equal(live.length, 1, 'an undeclared retry’s copy is withdrawn');
+  });
+
+  it('stores racing copies of one send once', async function () {
+    const store = new FakeStore();
+    const stored: InboxDoc[] = [];
+    const p = pipeline(store, [], stored);
+    const rs = await Promise.all([1, 2, 3].map(() => p.submit(req({ cmid: 'race' }))));
+    assert.equal(new Set(rs.map((r) => `${r.msg_id}:${r.seq}`)).size, 1);
+    assert.deepEqual(rs.map((r) => r.duplicate).sort(), [false, true, true]);
+    assert.equal(stored.length, 1);
+  });
+
+  it('refuses a client message id reused for another recipient', async function () {
+    const store = new FakeStore();
+    const p = pipeline(store);
+    await p.submit(req({ cmid: 'k9' }));
+    await assert.rejects(p.submit(req({ cmid: 'k9', to: 'dave', retry: true })), (e: PlatformError) => {
+      assert.deepEqual(
+        [e.code, e.message],
+        ['ALREADY_EXISTS', "client_msg_id 'k9' was already used for a message to another user"],
+      );
+      return true;
+    });
+  });
+
+  it('derives the message id from (sender, client id) so stored copies share it', async function () {
+    const store = new FakeStore();
+    const a = await pipeline(store).submit(req({ cmid: 'same' }));
+    const b = await pipeline(new FakeStore()).submit(req({ cmid: 'same' }));
+    assert.equal(a.msg_id, b.msg_id);
+    const c = await pipeline(new FakeStore()).submit(req({ cmid: 'same', from: 'other' }));
+    assert.notEqual(a.msg_id, c.msg_id);
+  });
+});
