@@ -46,11 +46,20 @@ export async function revoke(
 ): Promise<void> {
   const _id = 'user' in target ? `user:${target.user}` : `session:${target.session}`;
   // +1 s: token iat has second resolution, so a token minted in this same second is revoked too.
-  await revocations(db).updateOne(
-    { _id },
-    { $set: { notBefore: now + 1000, expiresAt: now + ttlMs + 60_000, updatedAt: now } },
-    { upsert: true },
-  );
+  const write = (): Promise<unknown> =>
+    revocations(db).updateOne(
+      { _id },
+      { $set: { notBefore: now + 1000, expiresAt: now + ttlMs + 60_000, updatedAt: now } },
+      { upsert: true },
+    );
+  try {
+    await write();
+  } catch (err) {
+    // Two concurrent upserts of a new record: one inserts, the other gets a
+    // duplicate key (FerretDB, and MongoDB too) — the record now exists, so update it.
+    if ((err as { code?: unknown }).code !== 11000) throw err;
+    await write();
+  }
 }
 
 /** Deletes records whose tokens have all expired (auth runs this periodically). Returns the count. */

@@ -40,6 +40,18 @@ describe('tokens: revocation list on the real store', function () {
 
   const claims = (sub: string, sid: string, iatMs: number) => ({ sub, sid, iat: Math.floor(iatMs / 1000) });
 
+  it('records concurrent revocations of one new session without failing any of them', async function () {
+    const sid = `race-${crypto.randomUUID()}`;
+    const own = mongo.db('revocation-race'); // its own database: the next test counts records
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => revoke(own, { session: sid }, 60_000)));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array.from({ length: 8 }, () => 'fulfilled'),
+      JSON.stringify(results.filter((r) => r.status === 'rejected')),
+    );
+    assert.equal(await own.collection('revocations').countDocuments({ _id: `session:${sid}` as never }), 1);
+  });
+
   it('sees a session or user revocation after one poll and emits it once', async function () {
     const list = new RevocationList(db, { pollMs: 60_000, logger: silentLogger });
     const seen: RevocationRecord[] = [];
