@@ -134,6 +134,23 @@ export class DeviceFeed {
     this.pump();
   }
 
+  /**
+   * A cheap look for a message the notices may have missed: one point read of
+   * the next sequence number; a full read only if something is there.
+   */
+  recheck(): void {
+    if (this.stopped || this.reading || this.needRead) return;
+    const next = this.sent + 1;
+    if (this.buffer.has(next)) return;
+    const epoch = this.epoch;
+    this.deps.store.getMessage(this.user, next).then(
+      (d) => {
+        if (d && epoch === this.epoch && !this.stopped && this.sent < d.seq) this.poke();
+      },
+      (err: unknown) => this.deps.logger.debug('Recheck failed', { err, user: this.user }),
+    );
+  }
+
   /** Explicit cumulative ack from the device (IMessageServer.ack). */
   ack(seq: number): void {
     for (const f of this.inflight) if (f.seq <= seq) f.done = true;
@@ -229,7 +246,7 @@ export class DeviceFeed {
     return writer.submit(`${this.user}\n${this.device}`, async () => {
       const value = this.acked;
       if (value <= this.persistedAcked) return;
-      await this.deps.store.advanceCursor(this.user, this.device, value);
+      await this.deps.store.advanceCursor(this.user, this.device, value, this.persistedAcked === 0);
       this.persistedAcked = Math.max(this.persistedAcked, value);
     });
   }
@@ -271,7 +288,9 @@ export class DeviceFeed {
     // After a full read the hint is evidently behind: read twice as far each time until a miss
     // (growing, not jumping to a whole window: usually only a few are missing).
     const count = Math.min(READ_WINDOW, Math.max(upper - from + 1, this.grow));
-    const docs = await this.deps.store.getRange(this.user, from, count);
+    const docs = await Promise.all(
+      Array.from({ length: count }, (_, i) => this.deps.store.getMessage(this.user, from + i)),
+    );
     if (epoch !== this.epoch || this.stopped) return;
     let firstMissing = -1;
     let lastFound = -1;

@@ -32,6 +32,7 @@ export class GatewayRegistry {
   /** Every record seen at the last refresh, fresh or not. */
   private known = new Map<string, GatewayDoc>();
   private refreshing: Promise<void> | undefined;
+  private refreshedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private lastBeatOk = 0;
   private beating: Promise<void> | undefined;
@@ -75,28 +76,51 @@ export class GatewayRegistry {
   }
 
   private async refresh(): Promise<void> {
+    const started = this.now();
     const all = await this.col.find({}).toArray();
     this.known = new Map(all.map((g) => [g._id, g]));
+    this.refreshedAt = started;
   }
 
   /**
-   * Whether presence entries of this gateway incarnation count (presence
-   * queries, sweeping). A replica we have not heard of yet (it started since our
-   * last look) counts as alive and makes us look again.
+   * Whether a presence entry counts: its gateway incarnation renews its record.
+   * A gateway we have not seen is alive if it may have started since our last
+   * look (refusing it would drop pushes to its devices — and we look again),
+   * dead if we looked after the entry was written (replicas register before they
+   * accept devices, so it would have been there).
    */
-  isAlive(gatewayId: string, incarnation: string): boolean {
+  isAlive(gatewayId: string, incarnation: string, writtenAt: number): boolean {
     if (gatewayId === this.id) return incarnation === this.incarnation;
     const g = this.known.get(gatewayId);
-    if (!g || g.incarnation !== incarnation) this.refreshSoon();
-    if (!g) return true;
-    return g.incarnation === incarnation && g.heartbeatAt > this.now() - this.opts.ttlMs;
+    if (!g) {
+      if (this.refreshedAt > writtenAt + this.opts.heartbeatMs) return false;
+      this.refreshSoon();
+      return true;
+    }
+    if (g.incarnation !== incarnation) {
+      // Written before the incarnation we know started: an older one, dead. Otherwise a
+      // newer one than our view (the replica restarted since we looked): look again.
+      if (g.startedAt > writtenAt) return false;
+      this.refreshSoon();
+      return true;
+    }
+    return g.heartbeatAt > this.now() - this.opts.ttlMs;
   }
 
   /**
-   * Whether a replica with this id (any incarnation) is alive — for routing
-   * notices: a notice to a live replica that no longer holds the device is
-   * ignored there, a notice not sent is a push lost until the next read.
+   * Routing: whether to send a notice to the replica of a presence entry. A
+   * notice to a live replica that no longer holds the device is ignored there;
+   * one not sent is a push lost until the device's next read — so here any live
+   * incarnation of that id counts.
    */
+  mayHold(gatewayId: string, incarnation: string, writtenAt: number): boolean {
+    if (gatewayId === this.id) return true;
+    const g = this.known.get(gatewayId);
+    if (!g) return this.isAlive(gatewayId, incarnation, writtenAt);
+    return g.heartbeatAt > this.now() - this.opts.ttlMs;
+  }
+
+  /** Whether a replica with this id is alive (any incarnation; unknown ids count until we looked). */
   isAliveId(gatewayId: string): boolean {
     if (gatewayId === this.id) return true;
     const g = this.known.get(gatewayId);
@@ -134,7 +158,8 @@ export class GatewayRegistry {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.beating;
-    // Leaving on purpose: mark ourselves dead at once so our devices read as offline now.
-    await this.col.deleteOne({ _id: this.id, incarnation: this.incarnation });
+    // Leaving on purpose: mark ourselves dead at once, so our devices read as offline now and
+    // the other replicas' sweepers remove our presence entries (then our record).
+    await this.col.updateOne({ _id: this.id, incarnation: this.incarnation }, { $set: { heartbeatAt: 0 } });
   }
 }

@@ -31,7 +31,7 @@ import { PresenceStore } from './presence-store.js';
 import { PresenceWatch } from './presence-watch.js';
 import { RouteTable, type Route } from './routes.js';
 import { SendPipeline } from './send-pipeline.js';
-import { CoalescingWriter, Semaphore } from './store-pacing.js';
+import { CoalescingWriter, storePace } from './store-pacing.js';
 import { SessionServant } from './session-servant.js';
 import { StandaloneNotifier } from './standalone-notifier.js';
 import { startSweeper } from './sweeper.js';
@@ -91,6 +91,9 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
       }
       const gatewayId = gatewayIdOf(config);
       const log = logger.child({ gateway: gatewayId });
+      // Not ready until every part below has started (the other checks come one by one).
+      let started = false;
+      ops.addReadiness({ name: 'startup', check: () => (started ? undefined : 'starting') });
       const gm = createGatewayMetrics(metrics.registry);
 
       // Store.
@@ -151,13 +154,13 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
       }
       ops.addReadiness({ name: 'bus', check: () => notifier.ready() });
 
-      const store = new MessageStore(db);
       // One pace for the whole process: a few store operations at a time go fastest (store-pacing.ts).
-      const reads = new Semaphore(16);
+      const pace = storePace();
+      const store = new MessageStore(db, pace);
       const writes = new CoalescingWriter(2, (err, key) => log.warn('Bookkeeping write failed', { err, key }));
       onStop('bookkeeping writes', () => writes.drained());
-      const presence = new PresenceStore(db, log);
-      const watch = new PresenceWatch(db, gatewayId, log);
+      const presence = new PresenceStore(db, log, pace);
+      const watch = new PresenceWatch(db, gatewayId, log, pace);
       // The pipeline and the hub refer to each other; the hub is set right below.
       const late: { hub?: Hub } = {};
       const pipeline = new SendPipeline({
@@ -165,7 +168,6 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
         logger: log,
         onStored: (docs) => late.hub?.routeMessages(docs),
         onBatch: (n) => gm.storeBatch.observe(n),
-        reads,
         writes,
       });
       const hub = new Hub({
@@ -180,7 +182,6 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
         notifier,
         logger: log,
         metrics: gm,
-        reads,
         cursors: writes,
         counterSeen: (user, hint) => pipeline.primeHint(user, hint),
         limits: {
@@ -306,6 +307,7 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
       });
       onStop('sweeper', () => sweeper.stop());
       ops.addReadiness({ name: 'endpoint', check: () => (ws.server.listening ? undefined : 'not listening') });
+      started = true;
     },
     opts,
   );

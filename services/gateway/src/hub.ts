@@ -25,7 +25,7 @@ import type { GatewayMetrics } from './metrics.js';
 import type { Notice, Notifier } from './notices.js';
 import { deviceKey, type PresenceDoc, type PresenceStore } from './presence-store.js';
 import { presenceEvent, type PresenceWatch } from './presence-watch.js';
-import type { CoalescingWriter, Semaphore } from './store-pacing.js';
+import type { CoalescingWriter } from './store-pacing.js';
 
 export interface HubOptions {
   gatewayId: string;
@@ -40,8 +40,6 @@ export interface HubOptions {
   logger: Logger;
   metrics: GatewayMetrics;
   limits: ConnectionLimits;
-  /** Paces background point reads (routing lookups). */
-  reads: Semaphore;
   /** Paces and coalesces delivery-cursor writes. */
   cursors: CoalescingWriter;
   /** A recipient's counter was read (the send pipeline reuses it). */
@@ -127,6 +125,12 @@ export class Hub {
     return this.bindClaims(conn, this.verify(token));
   }
 
+  /** The session info once binding (presence, cursor, feed) has finished. */
+  async startedSession(conn: DeviceConnection): Promise<SessionInfo> {
+    await this.binding.get(conn)?.catch(() => undefined);
+    return this.sessionInfo(conn);
+  }
+
   sessionInfo(conn: DeviceConnection): SessionInfo {
     const s = conn.session;
     if (!s) throw new PlatformError('UNAUTHENTICATED', 'login required');
@@ -192,14 +196,14 @@ export class Hub {
     const key = deviceKey(session.deviceId);
     const before = previous?.devices?.[key];
     const wasOnline = Object.entries(previous?.devices ?? {}).some(
-      ([k, e]) => k !== key && this.o.registry.isAlive(e.g, e.i),
+      ([k, e]) => k !== key && this.o.registry.isAlive(e.g, e.i, e.t),
     );
     if (!wasOnline) this.announce(session.userId, true);
     if (
       before &&
       before.c !== conn.id &&
       before.g !== this.o.gatewayId &&
-      this.o.registry.isAlive(before.g, before.i)
+      this.o.registry.mayHold(before.g, before.i, before.t)
     ) {
       this.o.notifier.send(before.g, {
         t: 'kick',
@@ -254,7 +258,7 @@ export class Hub {
     // Senders may route by a presence view up to ROUTE_CACHE_MS old that does not
     // show this connection yet: read the inbox once more after that.
     setTimeout(() => {
-      if (!conn.closed) feed.poke();
+      if (!conn.closed) feed.recheck();
     }, ROUTE_CACHE_MS + RECHECK_MARGIN_MS).unref();
     return this.sessionInfo(conn);
   }
@@ -340,7 +344,7 @@ export class Hub {
   private remoteGateways(doc: PresenceDoc | null): Set<string> {
     const out = new Set<string>();
     for (const e of Object.values(doc?.devices ?? {})) {
-      if (e.g !== this.o.gatewayId && this.o.registry.isAliveId(e.g)) out.add(e.g);
+      if (e.g !== this.o.gatewayId && this.o.registry.mayHold(e.g, e.i, e.t)) out.add(e.g);
     }
     return out;
   }
@@ -354,7 +358,7 @@ export class Hub {
       for (const [k, v] of this.routeCache) if (now - v.at >= ROUTE_CACHE_MS) this.routeCache.delete(k);
       if (this.routeCache.size >= 100_000) this.routeCache.clear();
     }
-    const doc = this.o.reads.run(() => this.o.presence.get(user));
+    const doc = this.o.presence.get(user);
     this.routeCache.set(user, { at: now, doc });
     doc.catch(() => this.routeCache.delete(user));
     return doc;
@@ -441,7 +445,7 @@ export class Hub {
   async announceIfOffline(users: readonly string[]): Promise<void> {
     for (const u of users) {
       const doc = await this.o.presence.get(u);
-      const online = Object.values(doc?.devices ?? {}).some((e) => this.o.registry.isAlive(e.g, e.i));
+      const online = Object.values(doc?.devices ?? {}).some((e) => this.o.registry.isAlive(e.g, e.i, e.t));
       if (!online) this.announce(u, false);
     }
   }
@@ -460,7 +464,7 @@ export class Hub {
     return userIds.map((user_id, i) => {
       const doc = docs[i];
       const entries = Object.values(doc?.devices ?? {});
-      const online = entries.some((e) => this.o.registry.isAlive(e.g, e.i));
+      const online = entries.some((e) => this.o.registry.isAlive(e.g, e.i, e.t));
       const lastSeen = Math.max(doc?.lastSeen ?? 0, ...entries.map((e) => e.t));
       return { user_id, online, last_seen: online ? now : lastSeen };
     });

@@ -12,6 +12,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { Logger } from '../../runtime/src/logger.js';
 import { isDuplicateKey } from './message-store.js';
+import { storePace, type StorePace } from './store-pacing.js';
 
 export interface PresenceEntry {
   /** Device id. */
@@ -47,12 +48,13 @@ export class PresenceStore {
   constructor(
     db: Db,
     private readonly logger: Logger,
+    private readonly pace: StorePace = storePace(),
   ) {
     this.col = db.collection<PresenceDoc>(PRESENCE_COLLECTION);
   }
 
   get(user: string): Promise<PresenceDoc | null> {
-    return this.col.findOne({ _id: user });
+    return this.pace.reads.run(() => this.col.findOne({ _id: user }));
   }
 
   /**
@@ -62,9 +64,21 @@ export class PresenceStore {
   async register(user: string, entry: PresenceEntry): Promise<PresenceDoc | null> {
     const key = deviceKey(entry.d);
     const before = await this.get(user);
+    if (!before) {
+      // A user's first device: insert (FerretDB scans the collection for an upsert that inserts).
+      try {
+        await this.pace.writes.run(() => this.col.insertOne({ _id: user, devices: { [key]: entry } }), true);
+        return null;
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+    }
     for (let i = 0; i < MAX_TRIES; i++) {
       try {
-        await this.col.updateOne({ _id: user }, { $set: { [`devices.${key}`]: entry } }, { upsert: true });
+        await this.pace.writes.run(
+          () => this.col.updateOne({ _id: user }, { $set: { [`devices.${key}`]: entry } }, { upsert: true }),
+          true,
+        );
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         continue; // two first-time upserts raced: the document exists now
@@ -82,10 +96,7 @@ export class PresenceStore {
   async unregister(user: string, deviceId: string, connId: string, now = Date.now()): Promise<void> {
     const key = deviceKey(deviceId);
     for (let i = 0; i < MAX_TRIES; i++) {
-      await this.col.updateOne(
-        { _id: user, [`devices.${key}.c`]: connId },
-        { $unset: { [`devices.${key}`]: '' }, $set: { lastSeen: now } },
-      );
+      if (!(await this.removeIfOwned(user, key, connId, now))) return;
       const e = (await this.get(user))?.devices?.[key];
       if (!e || e.c !== connId) return;
     }
@@ -93,23 +104,35 @@ export class PresenceStore {
   }
 
   /**
+   * Removes the entry if it still names `connId`: read and write back to back in
+   * one write slot, filtering by `_id` only — FerretDB scans the whole
+   * collection for an update filtered on other fields, and does not isolate
+   * updates anyway, so a condition in the filter would buy nothing.
+   */
+  private removeIfOwned(user: string, key: string, connId: string, now: number, max = false): Promise<boolean> {
+    return this.pace.writes.run(async () => {
+      const doc = await this.col.findOne({ _id: user });
+      if (doc?.devices?.[key]?.c !== connId) return false;
+      const stamp = max ? { $max: { lastSeen: now } } : { $set: { lastSeen: now } };
+      await this.col.updateOne({ _id: user }, { $unset: { [`devices.${key}`]: '' }, ...stamp }, { upsert: true });
+      return true;
+    });
+  }
+
+  /**
    * Removes every entry whose gateway incarnation is not alive. Scans the
    * collection (not a hot path: runs on the sweeper when a gateway died).
    */
   async sweep(
-    isAlive: (g: string, i: string) => boolean,
+    isAlive: (g: string, i: string, t: number) => boolean,
     now = Date.now(),
   ): Promise<{ removed: number; users: string[] }> {
     let removed = 0;
     const users: string[] = [];
     for await (const doc of this.col.find({})) {
-      const dead = Object.entries(doc.devices ?? {}).filter(([, e]) => !isAlive(e.g, e.i));
+      const dead = Object.entries(doc.devices ?? {}).filter(([, e]) => !isAlive(e.g, e.i, e.t));
       for (const [key, e] of dead) {
-        const r = await this.col.updateOne(
-          { _id: doc._id, [`devices.${key}.c`]: e.c },
-          { $unset: { [`devices.${key}`]: '' }, $max: { lastSeen: now } },
-        );
-        removed += r.modifiedCount;
+        if (await this.removeIfOwned(doc._id, key, e.c, now, true)) removed++;
       }
       if (dead.length > 0) users.push(doc._id);
     }

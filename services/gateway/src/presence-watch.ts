@@ -9,6 +9,7 @@ import type { Presence } from '../../../proto/gen/ts/messaging.js';
 import type { Logger } from '../../runtime/src/logger.js';
 import type { DeviceConnection } from './device-connection.js';
 import { isDuplicateKey } from './message-store.js';
+import { storePace, type StorePace } from './store-pacing.js';
 
 export interface WatchDoc {
   _id: string;
@@ -36,6 +37,7 @@ export class PresenceWatch {
     db: Db,
     private readonly gatewayId: string,
     private readonly logger: Logger,
+    private readonly pace: StorePace = storePace(),
   ) {
     this.col = db.collection<WatchDoc>(WATCH_COLLECTION);
   }
@@ -73,7 +75,7 @@ export class PresenceWatch {
 
   /** Gateways (other than us) with watchers of `user`, and whether we have any. */
   async gatewaysWatching(user: string, now = Date.now()): Promise<string[]> {
-    const doc = await this.col.findOne({ _id: user });
+    const doc = await this.pace.reads.run(() => this.col.findOne({ _id: user }));
     return Object.entries(doc?.gws ?? {})
       .filter(([, until]) => until > now)
       .map(([k]) => gwOf(k))
@@ -95,12 +97,14 @@ export class PresenceWatch {
     // Updates of one document are not isolated on FerretDB: write, read back, repeat until ours is there.
     for (let i = 0; i < 8; i++) {
       try {
-        await this.col.updateOne({ _id: user }, { $set: { [field]: until } }, { upsert: true });
+        await this.pace.writes.run(() =>
+          this.col.updateOne({ _id: user }, { $set: { [field]: until } }, { upsert: true }),
+        );
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
         continue;
       }
-      const doc = await this.col.findOne({ _id: user });
+      const doc = await this.pace.reads.run(() => this.col.findOne({ _id: user }));
       if ((doc?.gws?.[gwKey(this.gatewayId)] ?? 0) >= until) {
         this.registered.set(user, now);
         return;

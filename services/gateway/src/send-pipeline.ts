@@ -17,7 +17,7 @@ import type { SendResult } from '../../../proto/gen/ts/messaging.js';
 import { PlatformError } from '../../runtime/src/errors.js';
 import type { Logger } from '../../runtime/src/logger.js';
 import { dedupId, inboxId, messageId, type DedupDoc, type InboxDoc, type MessageStore } from './message-store.js';
-import { CoalescingWriter, Semaphore } from './store-pacing.js';
+import { CoalescingWriter } from './store-pacing.js';
 
 export interface SendRequest {
   from: string;
@@ -48,8 +48,6 @@ export interface SendPipelineOptions {
   maxBatch?: number;
   /** Recipients whose sequence hint is cached in memory. */
   hintCacheSize?: number;
-  /** Paces point reads of the store (shared with the rest of the gateway). */
-  reads?: Semaphore;
   /** Paces and coalesces bookkeeping writes (shared with the rest of the gateway). */
   writes?: CoalescingWriter;
   now?: () => number;
@@ -73,7 +71,6 @@ export class SendPipeline {
       maxBatch: 256,
       hintCacheSize: 100_000,
       now: Date.now,
-      reads: new Semaphore(16),
       writes: new CoalescingWriter(2, (err) => opts.logger.warn('Failed to raise a sequence hint', { err })),
       ...opts,
     };
@@ -149,7 +146,7 @@ export class SendPipeline {
     const recipients = [...new Set(batch.map((p) => p.req.to))];
     const unknown = recipients.filter((r) => !this.hints.has(r));
     if (unknown.length > 0) {
-      const counters = await Promise.all(unknown.map((r) => this.opts.reads.run(() => store.getCounter(r))));
+      const counters = await Promise.all(unknown.map((r) => store.getCounter(r)));
       unknown.forEach((r, i) => this.setHint(r, Math.max(counters[i]!.seq, counters[i]!.trimmed)));
     }
     const now = this.opts.now();

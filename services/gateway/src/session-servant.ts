@@ -13,7 +13,8 @@ export class SessionServant implements ISessionServant {
     return this.hub.authenticate((ctx as DeviceCallContext).conn, access_token);
   }
 
-  whoami(ctx: CallContext): SessionInfo {
-    return this.hub.sessionInfo((ctx as DeviceCallContext).conn);
+  /** Answers once the session has fully started (presence recorded, delivery running). */
+  whoami(ctx: CallContext): Promise<SessionInfo> {
+    return this.hub.startedSession((ctx as DeviceCallContext).conn);
   }
 }

@@ -7,18 +7,25 @@
 
 export class Semaphore {
   private active = 0;
+  private readonly urgent: (() => void)[] = [];
   private readonly waiting: (() => void)[] = [];
 
   constructor(private readonly limit: number) {}
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
+  /**
+   * Runs fn when a slot is free. `urgent` work (what a device waits for: storing
+   * a send, starting a session) goes before queued bookkeeping (cursors, hints).
+   */
+  async run<T>(fn: () => Promise<T>, urgent = false): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((r) => (urgent ? this.urgent : this.waiting).push(r));
+    else this.active++;
     try {
       return await fn();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.urgent.shift() ?? this.waiting.shift();
+      // The slot passes straight to the next waiter; only without one is it released.
+      if (next) next();
+      else this.active--;
     }
   }
 }
@@ -78,4 +85,19 @@ export class CoalescingWriter {
         });
     }
   }
+}
+
+/** The process's pace for the store: point reads and single-document writes. */
+export interface StorePace {
+  reads: Semaphore;
+  writes: Semaphore;
+}
+
+/**
+ * Defaults measured on FerretDB 1.x: reads scale to a dozen or so in parallel;
+ * writes go fastest one or two at a time (SQLite has one writer; more only wait
+ * on its lock and retry).
+ */
+export function storePace(reads = 16, writes = 2): StorePace {
+  return { reads: new Semaphore(reads), writes: new Semaphore(writes) };
 }

@@ -39,7 +39,7 @@ export function startSweeper(o: SweeperOptions): Sweeper {
   async function deadGateways(): Promise<void> {
     const dead = await o.registry.dead();
     if (dead.length === 0) return;
-    const { removed, users } = await o.presence.sweep((g, i) => o.registry.isAlive(g, i), now());
+    const { removed, users } = await o.presence.sweep((g, i, t) => o.registry.isAlive(g, i, t), now());
     if (users.length) o.onSwept?.(users);
     for (const g of dead) {
       await o.notifier
@@ -81,6 +81,13 @@ export function startSweeper(o: SweeperOptions): Sweeper {
       o.logger.warn('Periodic renewal failed', { err });
     }
   }
+
+  // Entries of our own previous incarnation (a restart with the same id) belong to no dead
+  // record the pass below would find: sweep them once now.
+  void o.presence
+    .sweep((g, i, t) => o.registry.isAlive(g, i, t), now())
+    .then(({ users }) => (users.length ? o.onSwept?.(users) : undefined))
+    .catch((err: unknown) => o.logger.warn('Initial presence sweep failed', { err }));
 
   const schedule = (): void => {
     if (stopped) return;

@@ -55,11 +55,15 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     },
     startGateway: async (id, env = {}) => {
       const port = env.TCE_WS_PORT ? Number(env.TCE_WS_PORT) : await freePort();
+      // Two free-port picks in a row can return the same port: keep the ops port apart.
+      let ops = await freePort();
+      while (ops === port) ops = await freePort();
       const genv: Record<string, string> = {
         TCE_MONGO_URL: store.url,
         TCE_TOKEN_KEYS: keysJson,
         TCE_INTERNAL_KEY: internalKey,
         TCE_WS_PORT: String(port),
+        TCE_OPS_PORT: String(ops),
         TCE_GATEWAY_ID: id,
         TCE_MQ_PASSWORDS: JSON.stringify({ mq_gps: gpsPassword }),
         TCE_MQ_ADMIN_PASSWORD: mqAdminPassword,

@@ -80,7 +80,7 @@ export class FakeStore {
     return this.cursors.get(`${user}\n${device}`) ?? 0;
   }
 
-  async advanceCursor(user: string, device: string, acked: number): Promise<void> {
+  async advanceCursor(user: string, device: string, acked: number, _fresh = false): Promise<void> {
     const k = `${user}\n${device}`;
     this.cursors.set(k, Math.max(this.cursors.get(k) ?? 0, acked));
   }
