@@ -24,7 +24,7 @@ infra: ## Build/install FerretDB, etcd, kube-apiserver, kube-controller-manager,
 	scripts/install-infra.sh nginx chromium ferretdb etcd helm k8s grpcurl
 
 # ---------------------------------------------------------------- build
-$(PROTO_STAMP): $(IDL) $(wildcard proto/src/*.ts) scripts/gen-proto.sh node_modules/.stamp
+$(PROTO_STAMP): $(IDL) $(wildcard proto/src/*.ts) $(wildcard services/*/proto/*.proto) scripts/gen-proto.sh node_modules/.stamp
 	scripts/gen-proto.sh
 	@touch $@
 

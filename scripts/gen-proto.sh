@@ -16,6 +16,8 @@ printf 'version: v2\n' > "$out.tmp/proto/buf.yaml"
 # grpc.health.v1 is served by every process; its descriptor joins ours for reflection.
 mkdir -p "$out.tmp/proto/grpc/health/v1"
 cp node_modules/grpc-health-check/proto/health/v1/health.proto "$out.tmp/proto/grpc/health/v1/health.proto"
+# Hand-written gRPC services next to the IDL (services/<name>/proto, e.g. mq.MqStream, ADR 0002) join too.
+for f in services/*/proto/*.proto; do cp "$f" "$out.tmp/proto/"; done
 step "buf build + ts-proto → TypeScript"
 node_modules/.bin/buf build "$out.tmp/proto" -o "$out.tmp/descriptors.binpb" \
   || fail "buf build rejected the generated .proto files"

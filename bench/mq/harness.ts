@@ -11,7 +11,7 @@ export interface Peer {
   name: string;
   mode: string;
   /** Publish one message; resolves when the broker acknowledged it (or at once for fire-and-forget). */
-  publish(payload: Buffer): Promise<void> | void;
+  publish(payload: Buffer): Promise<unknown> | void;
   /** Start consuming; `onMessage` gets each payload; the peer acks it. */
   subscribe(onMessage: (payload: Buffer) => void): Promise<void>;
   /** Stop consuming (so the next run starts clean). */
@@ -53,7 +53,7 @@ export async function measure(peer: Peer, messages: number, window: number, late
     if (received === target) done();
   });
   const t0 = performance.now();
-  const inflight = new Set<Promise<void>>();
+  const inflight = new Set<Promise<unknown>>();
   for (let i = 0; i < messages; i++) {
     const r = peer.publish(payload(i));
     if (r) {
@@ -79,7 +79,7 @@ export async function measure(peer: Peer, messages: number, window: number, late
   recordLatency = true;
   const start = performance.now();
   let sent = 0;
-  const pending = new Set<Promise<void>>();
+  const pending = new Set<Promise<unknown>>();
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
     while (sent < due) {

@@ -39,6 +39,8 @@ export async function startEasyMq(): Promise<Running> {
       TCE_MQ_QUEUES: JSON.stringify([{ name: 'bench_t' }, { name: 'bench_d', durable: true }]),
       TCE_MQ_PASSWORDS: JSON.stringify({ bench_t: PW, bench_d: PW }),
       TCE_LOG_LEVEL: 'warn',
+      // Development (e.g. a profiler preload): BENCH_MQ_NODE_OPTIONS becomes the broker's NODE_OPTIONS.
+      ...(process.env.BENCH_MQ_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_MQ_NODE_OPTIONS } : {}),
     },
   });
   const mq = new MqClient(`127.0.0.1:${port}`);
@@ -47,7 +49,7 @@ export async function startEasyMq(): Promise<Running> {
     return {
       name: 'EasyMQ',
       mode,
-      publish: (p) => mq.publish(queue, PW, { payload: p }).then(() => undefined),
+      publish: (p) => mq.publish(queue, PW, { payload: p }),
       subscribe: async (on) => {
         let ready!: () => void;
         const r = new Promise<void>((res) => (ready = res));

@@ -9,6 +9,8 @@ const N_TRANSIENT = Number(process.env.BENCH_MQ_TRANSIENT ?? 200_000);
 const N_DURABLE = Number(process.env.BENCH_MQ_DURABLE ?? 50_000);
 const LATENCY_SECONDS = Number(process.env.BENCH_MQ_LATENCY_SECONDS ?? 3);
 const WINDOW = 5000;
+// Development: BENCH_MQ_PEERS=easymq (comma-separated: easymq, nats, rabbitmq) runs only those.
+const ONLY = (process.env.BENCH_MQ_PEERS ?? 'easymq,nats,rabbitmq').toLowerCase().split(',');
 
 async function main(): Promise<void> {
   const results: Result[] = [];
@@ -30,9 +32,9 @@ async function main(): Promise<void> {
       await r?.stop();
     }
   };
-  await runAll('EasyMQ', startEasyMq);
-  await runAll('NATS', startNats);
-  await runAll('RabbitMQ', startRabbit);
+  if (ONLY.includes('easymq')) await runAll('EasyMQ', startEasyMq);
+  if (ONLY.includes('nats')) await runAll('NATS', startNats);
+  if (ONLY.includes('rabbitmq')) await runAll('RabbitMQ', startRabbit);
   print(results, missing);
 }
 

@@ -1,12 +1,12 @@
 // One subscriber (one Subscribe stream): its credit window, what it has in
 // flight, and the outgoing frame it is filling. Deliveries are appended to a
 // frame encoded by hand from each message's stored bytes (no re-encoding of the
-// message), and flushed once per event-loop turn or when the frame is full, so
+// message), and flushed after the queue's delivery pass or when the frame is full, so
 // many deliveries travel in one gRPC message.
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { SubscribeEvent, type Assignment, type Subscribed } from '../../../proto/gen/ts/mq.js';
 import type { PlatformError } from '../../runtime/src/errors.js';
 import type { Holder } from './cursor.js';
+import { varintSize, WireWriter } from './wire-writer.js';
 
 /** Where a consumer's frames go (the gRPC stream; a fake in unit tests). */
 export interface EventSink {
@@ -23,15 +23,6 @@ const FRAME_MAX_BYTES = 512 * 1024;
 const TAG_DELIVERY = (2 << 3) | 2;
 const TAG_DROPPED = (4 << 3) | 0;
 
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
 export class Consumer implements Holder {
   readonly id: string;
   readonly queue: string;
@@ -43,13 +34,22 @@ export class Consumer implements Holder {
   closed = false;
   /** Highest seq ever delivered per partition: acks above it are for unknown deliveries. */
   readonly maxDelivered: number[];
-  private out: BinaryWriter | undefined;
+  private out: WireWriter | undefined;
   private outCount = 0;
   private outBytes = 0;
   private dropped = 0;
   private blocked = false;
   private flushScheduled = false;
   private readonly sink: EventSink;
+  /**
+   * Deliveries are made by the queue's pump, one synchronous pass: flushing right
+   * after it (a microtask) sends all of them in one frame without waiting a whole
+   * event-loop turn, which would add its I/O to every delivery's latency.
+   */
+  private readonly flushLater = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
   /** Called when the consumer can take more (drain): the queue pumps again. */
   onWritable: () => void = () => undefined;
 
@@ -79,13 +79,10 @@ export class Consumer implements Holder {
 
   deliver(partition: number, seq: number, count: number, bytes: Uint8Array): void {
     if (!this.out) {
-      this.out = new BinaryWriter();
+      this.out = new WireWriter();
       if (!this.flushScheduled) {
         this.flushScheduled = true;
-        setImmediate(() => {
-          this.flushScheduled = false;
-          this.flush();
-        });
+        queueMicrotask(this.flushLater);
       }
     }
     // Delivery written without fork/join (this runs once per delivery): its length is known up front.
@@ -98,9 +95,12 @@ export class Consumer implements Holder {
       1 +
       varintSize(bytes.length) +
       bytes.length;
-    const w = this.out.uint32(TAG_DELIVERY).uint32(len);
-    if (partition !== 0) w.uint32(8).uint32(partition);
-    w.uint32(16).int64(seq).uint32(24).uint32(count).uint32(34).bytes(bytes);
+    const w = this.out
+      .ensure(len + 11)
+      .varint(TAG_DELIVERY)
+      .varint(len);
+    if (partition !== 0) w.varint(8).varint(partition);
+    w.varint(16).varint(seq).varint(24).varint(count).varint(34).bytes(bytes);
     if (seq > this.maxDelivered[partition]!) this.maxDelivered[partition] = seq;
     this.outCount++;
     this.outBytes += bytes.length + 16;
@@ -110,19 +110,16 @@ export class Consumer implements Holder {
   /** Messages skipped for this slow subscriber; reported in the next frame. */
   addDropped(n: number): void {
     this.dropped += n;
-    if (!this.out) this.out = new BinaryWriter();
+    if (!this.out) this.out = new WireWriter();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
+      queueMicrotask(this.flushLater);
     }
   }
 
   flush(): void {
     if (!this.out || this.closed) return;
-    if (this.dropped > 0) this.out.uint32(TAG_DROPPED).int64(this.dropped);
+    if (this.dropped > 0) this.out.ensure(11).varint(TAG_DROPPED).varint(this.dropped);
     const frame = this.out.finish();
     this.out = undefined;
     this.outCount = 0;

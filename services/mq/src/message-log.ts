@@ -23,7 +23,7 @@ export class PartitionLog {
   low: number;
   /** Next sequence number to assign. */
   next: number;
-  /** Sequence numbers below this may be delivered (durable: written to MongoDB). */
+  /** Sequence numbers below this may be delivered (appended and accepted; durable ones need not be written yet). */
   ready: number;
   /** Entries held in memory. */
   count = 0;

@@ -175,15 +175,20 @@ export class Queue implements GroupHost {
       out.push(ok);
     }
     if (this.spec.kind === 'topic') this.boundTopic();
+    // Deliverable at once, durable or not: a durable publish is acknowledged only
+    // once written, but its consumers need not wait for the store (FerretDB's
+    // write latency would be every delivery's latency). A message acked before its
+    // group commit is simply not stored; one delivered and then lost in a crash
+    // before the write was never acknowledged to its publisher, who sends it
+    // again (at-least-once, as RabbitMQ does with confirms).
+    for (const p of byPartition.keys()) this.logs[p]!.ready = this.logs[p]!.next;
+    this.schedule();
     if (this.durable) {
       const writes: Promise<void>[] = [];
       for (const [p, entries] of byPartition) {
         const log = this.logs[p]!;
-        const last = entries[entries.length - 1]!.seq;
         const w = this.hooks.writer!.write(this, p, entries).then(() => {
-          if (last + 1 > log.ready) log.ready = last + 1;
           for (const e of entries) if (e.need === 0 && e.eph === 0) log.release(e.seq);
-          this.schedule();
         });
         writes.push(w);
         for (const e of entries) {
@@ -197,9 +202,6 @@ export class Queue implements GroupHost {
         }
       }
       await Promise.all(writes);
-    } else {
-      for (const p of byPartition.keys()) this.logs[p]!.ready = this.logs[p]!.next;
-      this.schedule();
     }
     return Promise.all(out);
   }

@@ -6,18 +6,25 @@
 // Frames are passed as raw bytes and decoded here, so a malformed frame is
 // answered with INVALID_ARGUMENT instead of grpc-js's generic INTERNAL.
 import * as grpc from '@grpc/grpc-js';
-import { PublishOpen, PublishReply, SubscribeRequest } from '../../../proto/gen/ts/mq.js';
+import { PublishOpen, PublishReply, SubscribeRequest, type PublishResult } from '../../../proto/gen/ts/mq.js';
 import { PlatformError, toGrpcStatus } from '../../runtime/src/errors.js';
 import type { Logger } from '../../runtime/src/logger.js';
 import type { Broker } from './broker.js';
 import type { Consumer } from './consumer.js';
-import type { Queue, RawMessage } from './queue.js';
+import type { PublishOutcome, Queue, RawMessage } from './queue.js';
 import { Malformed, rawFromBytes, Scanner } from './raw-message.js';
 import { MAX_BATCH } from './servants.js';
+import { varintSize, WireWriter } from './wire-writer.js';
 export { mqStreamDefinition, MQ_STREAM_SERVICE } from './stream-definition.js';
 
-/** At most this many publish frames waiting for their reply before the broker stops reading the stream. */
-const PUBLISH_WINDOW = 64;
+/**
+ * The broker stops reading a publish stream while this many frames, or this many
+ * bytes, wait for their reply (durable frames wait for their group commit). Small
+ * frames (a publisher at a steady rate sends one per event-loop turn) must not hit
+ * the frame limit while one commit is in progress: hence a high count and a byte bound.
+ */
+const PUBLISH_WINDOW = 1024;
+const PUBLISH_WINDOW_BYTES = 32 * 1024 * 1024;
 
 type Call = grpc.ServerDuplexStream<Buffer, Buffer>;
 
@@ -149,6 +156,7 @@ export class StreamService {
     let opening: Buffer[] | undefined;
     let failed = false;
     let inflight = 0;
+    let inflightBytes = 0;
     let paused = false;
     this.track(call, () => undefined);
     const fail = (err: unknown): void => {
@@ -166,15 +174,18 @@ export class StreamService {
       }
       if (frame.open)
         return fail(new PlatformError('INVALID_ARGUMENT', 'open may only be sent once, in the first frame'));
+      const size = buf.length;
       this.publishFrame(call, queue!, frame.seq, frame.msgs, () => {
         inflight--;
-        if (paused && inflight < PUBLISH_WINDOW / 2) {
+        inflightBytes -= size;
+        if (paused && inflight < PUBLISH_WINDOW / 2 && inflightBytes < PUBLISH_WINDOW_BYTES / 2) {
           paused = false;
           call.resume();
         }
       }).catch(fail);
       inflight++;
-      if (inflight >= PUBLISH_WINDOW && !paused) {
+      inflightBytes += size;
+      if ((inflight >= PUBLISH_WINDOW || inflightBytes >= PUBLISH_WINDOW_BYTES) && !paused) {
         paused = true;
         call.pause();
       }
@@ -222,15 +233,7 @@ export class StreamService {
   private async publishFrame(call: Call, q: Queue, seq: number, msgs: RawMessage[], done: () => void): Promise<void> {
     try {
       const outcomes = await this.broker.publishTo(q, msgs);
-      const reply: PublishReply = { seq, results: [], errors: [] };
-      outcomes.forEach((o, index) => {
-        if ('ok' in o) reply.results.push(o.ok);
-        else {
-          reply.results.push({ id: '', partition: 0, offset: 0, duplicate: false });
-          reply.errors.push({ index, code: o.err.code, detail: o.err.message });
-        }
-      });
-      if (!call.cancelled) call.write(Buffer.from(PublishReply.encode(reply).finish()));
+      if (!call.cancelled) call.write(encodePublishReply(seq, outcomes));
     } catch (err) {
       // The whole frame failed (not the leader any more, queue deleted): report it for every message.
       if (!(err instanceof PlatformError)) throw err;
@@ -244,6 +247,43 @@ export class StreamService {
       done();
     }
   }
+}
+
+/**
+ * PublishReply for a frame's outcomes. The usual reply (every message accepted,
+ * no ids) is written by hand: one buffer instead of a result object per message.
+ */
+export function encodePublishReply(seq: number, outcomes: PublishOutcome[]): Buffer {
+  let plain = true;
+  for (const o of outcomes) if (!('ok' in o) || o.ok.id !== '') plain = false;
+  if (!plain) {
+    const reply: PublishReply = { seq, results: [], errors: [] };
+    outcomes.forEach((o, index) => {
+      if ('ok' in o) reply.results.push(o.ok);
+      else {
+        reply.results.push({ id: '', partition: 0, offset: 0, duplicate: false });
+        reply.errors.push({ index, code: o.err.code, detail: o.err.message });
+      }
+    });
+    return Buffer.from(PublishReply.encode(reply).finish());
+  }
+  const w = new WireWriter(16 + outcomes.length * 12);
+  if (seq !== 0) w.varint(8).varint(seq); // PublishReply.seq = 1
+  for (const o of outcomes) {
+    const r = (o as { ok: PublishResult }).ok;
+    // PublishResult (results = 2): partition = 2, offset = 3, duplicate = 4; zero values omitted.
+    const len =
+      (r.partition !== 0 ? 1 + varintSize(r.partition) : 0) +
+      (r.offset !== 0 ? 1 + varintSize(r.offset) : 0) +
+      (r.duplicate ? 2 : 0);
+    w.ensure(len + 2)
+      .varint(18)
+      .varint(len);
+    if (r.partition !== 0) w.varint(16).varint(r.partition);
+    if (r.offset !== 0) w.varint(24).varint(r.offset);
+    if (r.duplicate) w.varint(32).varint(1);
+  }
+  return w.finish();
 }
 
 /**

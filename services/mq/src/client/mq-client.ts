@@ -20,7 +20,7 @@ import type { Logger } from '../../../runtime/src/logger.js';
 import type { CallOptions } from '../../../runtime/src/tce.js';
 import { partitionOf } from '../partitioner.js';
 import { isRetryable, MqConnection, type ConnectionOptions } from './connection.js';
-import { PublishChannel } from './publisher.js';
+import { PublishChannel, type OutgoingMessage } from './publisher.js';
 import { Subscription, type Handler, type SubscribeOptions } from './subscription.js';
 
 export interface MessageInput {
@@ -49,11 +49,17 @@ export function toMessage(m: MessageInput): Message {
   };
 }
 
+/** The publish stream encodes the fields itself; only a string payload needs converting. */
+function outgoing(m: MessageInput): OutgoingMessage {
+  return typeof m.payload === 'string' ? { ...m, payload: Buffer.from(m.payload, 'utf8') } : (m as OutgoingMessage);
+}
+
 export class MqClient {
   readonly conn: MqConnection;
   private readonly opts: MqClientOptions;
   private readonly channels = new Map<string, PublishChannel>();
   private readonly subs = new Set<Subscription>();
+  private lastChannel: { queue: string; password: string; ch: PublishChannel } | undefined;
 
   /** `addresses`: "host:port", or several comma-separated (replicas; the client finds the leader). */
   constructor(addresses: string | string[], opts: MqClientOptions = {}) {
@@ -62,12 +68,12 @@ export class MqClient {
   }
 
   publish(queue: string, password: string, msg: MessageInput): Promise<PublishResult> {
-    return this.channel(queue, password).publish(toMessage(msg));
+    return this.channel(queue, password).publish(outgoing(msg));
   }
 
   publishBatch(queue: string, password: string, msgs: MessageInput[]): Promise<PublishResult[]> {
     const ch = this.channel(queue, password);
-    return Promise.all(msgs.map((m) => ch.publish(toMessage(m))));
+    return Promise.all(msgs.map((m) => ch.publish(outgoing(m))));
   }
 
   subscribe(opts: SubscribeOptions, handler: Handler): Subscription {
@@ -112,13 +118,18 @@ export class MqClient {
     for (const c of this.channels.values()) c.close();
     this.subs.clear();
     this.channels.clear();
+    this.lastChannel = undefined;
     this.conn.close();
   }
 
   private channel(queue: string, password: string): PublishChannel {
+    // Publishers mostly use one queue over and over: skip building the map key then.
+    const last = this.lastChannel;
+    if (last && last.queue === queue && last.password === password) return last.ch;
     const k = `${queue}\u0000${password}`;
     let ch = this.channels.get(k);
     if (!ch) this.channels.set(k, (ch = new PublishChannel(this.conn, queue, password, this.opts.logger)));
+    this.lastChannel = { queue, password, ch };
     return ch;
   }
 }

@@ -110,9 +110,18 @@ class ReceivedDelivery implements Delivery {
   }
 }
 
-type Item =
-  | { k: 'd'; gen: number; d: Delivery }
-  | { k: 'a'; gen: number; assigned: number[]; revoked: number[]; owned: number[] };
+/** A group assignment notice, queued between deliveries as a barrier. */
+class Notice {
+  constructor(
+    readonly gen: number,
+    readonly assigned: number[],
+    readonly revoked: number[],
+    readonly owned: number[],
+  ) {}
+}
+
+/** Deliveries are queued as they are (no wrapper object per message). */
+type Item = ReceivedDelivery | Notice;
 
 export class Subscription {
   private readonly conn: MqConnection;
@@ -132,6 +141,7 @@ export class Subscription {
   private nacks: Range[] = [];
   private rejects: Range[] = [];
   private flushScheduled = false;
+  private inRun = false;
   /** The broker's id for this subscriber (its member id in a group). */
   consumerId = '';
 
@@ -226,16 +236,13 @@ export class Subscription {
       this.attempt = 0;
       this.opts.onState?.('subscribed', { consumerId: this.consumerId });
     }
-    for (const w of ev.deliveries) this.items.push({ k: 'd', gen, d: this.delivery(gen, w) });
+    const queue = this.opts.queue;
+    for (const w of ev.deliveries) this.items.push(new ReceivedDelivery(this, gen, queue, w));
     if (ev.assignment) {
       const a = ev.assignment;
-      this.items.push({ k: 'a', gen, assigned: a.assigned, revoked: a.revoked, owned: a.owned });
+      this.items.push(new Notice(gen, a.assigned, a.revoked, a.owned));
     }
     this.run();
-  }
-
-  private delivery(gen: number, w: WireDelivery): Delivery {
-    return new ReceivedDelivery(this, gen, this.opts.queue, w);
   }
 
   /** A delivery's ack/nack/reject (once; ignored after a reconnect: the broker redelivers it). */
@@ -255,6 +262,17 @@ export class Subscription {
   }
 
   private run(): void {
+    // A handler that finishes synchronously lets this loop go on (no recursion per delivery).
+    if (this.inRun) return;
+    this.inRun = true;
+    try {
+      this.runItems();
+    } finally {
+      this.inRun = false;
+    }
+  }
+
+  private runItems(): void {
     const concurrency = this.opts.concurrency ?? 1;
     while (!this.barrier && this.itemHead < this.items.length && this.running < concurrency) {
       const it = this.items[this.itemHead]!;
@@ -262,7 +280,7 @@ export class Subscription {
         this.itemHead++;
         continue;
       }
-      if (it.k === 'a') {
+      if (it instanceof Notice) {
         if (this.running > 0) break; // wait for running handlers: a notice is a barrier
         this.itemHead++;
         this.barrier = true;
@@ -274,7 +292,7 @@ export class Subscription {
       }
       this.itemHead++;
       this.running++;
-      this.invoke(it.d);
+      this.invoke(it);
     }
     if (this.itemHead > 1024 && this.itemHead * 2 > this.items.length) {
       this.items.splice(0, this.itemHead);
@@ -283,34 +301,36 @@ export class Subscription {
   }
 
   private invoke(d: Delivery): void {
-    const auto = this.opts.autoAck !== false;
-    const done = (ok: boolean): void => {
-      if (auto) {
-        if (ok) d.ack();
-        else d.nack();
-      }
-      this.running--;
-      this.run();
-    };
     let r: void | Promise<void>;
     try {
       r = this.handler(d);
     } catch (err) {
       this.opts.logger?.warn('Message handler failed', { queue: this.opts.queue, err });
-      return done(false);
+      this.handled(d, false);
+      return;
     }
     if (r && typeof (r as Promise<void>).then === 'function') {
       (r as Promise<void>).then(
-        () => done(true),
+        () => this.handled(d, true),
         (err: unknown) => {
           this.opts.logger?.warn('Message handler failed', { queue: this.opts.queue, err });
-          done(false);
+          this.handled(d, false);
         },
       );
-    } else done(true);
+    } else this.handled(d, true);
   }
 
-  private async applyAssignment(a: Extract<Item, { k: 'a' }>): Promise<void> {
+  /** A handler finished: auto-ack/nack, then the next item (no closure per delivery on the sync path). */
+  private handled(d: Delivery, ok: boolean): void {
+    if (this.opts.autoAck !== false) {
+      if (ok) d.ack();
+      else d.nack();
+    }
+    this.running--;
+    this.run();
+  }
+
+  private async applyAssignment(a: Notice): Promise<void> {
     if (a.revoked.length > 0) {
       for (const p of a.revoked) this.ownedSet.delete(p);
       await this.callback(() => this.opts.onRevoked?.(a.revoked, this.owned()));
