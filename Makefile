@@ -107,5 +107,10 @@ bench-mq: deps proto ## EasyMQ vs nats-server (core, JetStream) and rabbitmq-ser
 	scripts/install-infra.sh rabbitmq || echo "bench-mq: rabbitmq-server could not be installed (see above)"
 	tsx bench/mq/run.ts
 
+bench-gateway: deps proto ## Gateway vs Centrifugo v6: idle connections + RSS, device→device p50/p99 across 2 gateways, fan-out; BENCH_GATEWAY_IDLE, BENCH_GATEWAY_FANOUT, BENCH_GATEWAY_RATES, BENCH_SECONDS
+	@# Centrifugo is an optional component: a failed build is reported by the benchmark, not fatal here.
+	scripts/install-infra.sh centrifugo || echo "bench-gateway: centrifugo could not be built (see above)"
+	tsx bench/gateway/gateway.bench.ts
+
 .PHONY: help deps infra proto build lint format test test-unit test-integration test-k8s test-e2e \
-	store-up store-down cluster-up cluster-down web run demo images bench-auth bench-location bench-files crd bench-operator bench-mq
+	store-up store-down cluster-up cluster-down web run demo images bench-auth bench-location bench-files crd bench-operator bench-mq bench-gateway

@@ -45,6 +45,8 @@ interface PendingCall {
 }
 
 const WS_OPEN = 1;
+/** Shared, so an error listener costs no closure per connection. */
+const ignore = (): void => undefined;
 
 export class DeviceConnection {
   readonly id = crypto.randomBytes(9).toString('base64url');
@@ -81,7 +83,7 @@ export class DeviceConnection {
     });
     ws.on('close', (code: number, reason: Buffer) => this.onClose(code, reason.toString('utf8')));
     // ws reports protocol violations (oversize → 1009, bad opcodes → 1002) here and closes by itself.
-    ws.on('error', () => undefined);
+    ws.on('error', ignore);
   }
 
   get userId(): string | undefined {

@@ -61,13 +61,17 @@ export function toMessage(d: InboxDoc): Message {
   };
 }
 
+/** Never written to: feeds swap in their own Map before buffering (see buffered()). */
+const NO_BUFFER: Map<number, InboxDoc> = new Map();
+
 export class DeviceFeed {
   /** Highest sequence number the device has acked (or that was skipped). */
   acked: number;
   /** Highest sequence number pushed (in flight or acked) or skipped. */
   sent: number;
   private readonly inflight: InFlight[] = [];
-  private readonly buffer = new Map<number, InboxDoc>();
+  /** Shared empty map until something is buffered (most feeds are idle: no Map each). */
+  private buffer: Map<number, InboxDoc> = NO_BUFFER;
   private needRead = true;
   private reading = false;
   private stopped = false;
@@ -110,7 +114,7 @@ export class DeviceFeed {
       this.pump();
       return;
     }
-    this.buffer.set(doc.seq, doc);
+    this.buffered().set(doc.seq, doc);
     this.pump();
   }
 
@@ -119,7 +123,7 @@ export class DeviceFeed {
     if (this.stopped) return;
     this.epoch++;
     this.inflight.length = 0;
-    this.buffer.clear();
+    this.buffer = NO_BUFFER;
     this.clearGap();
     this.sent = afterSeq;
     this.acked = afterSeq;
@@ -163,12 +167,18 @@ export class DeviceFeed {
     if (this.stopped) return Promise.resolve();
     this.stopped = true;
     this.clearGap();
-    this.buffer.clear();
+    this.buffer = NO_BUFFER;
     return this.flushCursor();
   }
 
   get inFlight(): number {
     return this.inflight.length;
+  }
+
+  /** The buffer, made private to this feed before the first write. */
+  private buffered(): Map<number, InboxDoc> {
+    if (this.buffer === NO_BUFFER) this.buffer = new Map();
+    return this.buffer;
   }
 
   private pump(): void {
@@ -179,6 +189,7 @@ export class DeviceFeed {
       this.buffer.delete(doc.seq);
       this.dispatch(doc);
     }
+    if (this.buffer.size === 0) this.buffer = NO_BUFFER;
     // Offers buffered further ahead: what is missing before them is probably a
     // notice still on its way; give it a moment, then read the store.
     if (this.buffer.size > 0 && !this.buffer.has(this.sent + 1) && !this.needRead) {
@@ -297,7 +308,7 @@ export class DeviceFeed {
     docs.forEach((d, i) => {
       if (d) {
         lastFound = i;
-        if (d.seq > this.sent) this.buffer.set(d.seq, d);
+        if (d.seq > this.sent) this.buffered().set(d.seq, d);
       } else if (firstMissing < 0) firstMissing = i;
     });
     this.grow = firstMissing < 0 ? count * 2 : 0;
@@ -342,7 +353,7 @@ export class DeviceFeed {
     }
     if (epoch !== this.epoch || this.stopped) return;
     this.inflight.length = 0;
-    this.buffer.clear();
+    this.buffer = NO_BUFFER;
     this.sent = Math.max(this.sent, trimmed);
     this.acked = Math.max(this.acked, trimmed);
     this.persist();

@@ -15,7 +15,7 @@ import {
   type RevocationList,
   type RevocationRecord,
 } from '../../tokens/src/index.js';
-import { DeviceConnection, type ConnectionLimits, type Session } from './device-connection.js';
+import { DeviceConnection, type ConnectionHooks, type ConnectionLimits, type Session } from './device-connection.js';
 import { DeviceFeed } from './device-feed.js';
 import type { Dispatcher } from './dispatcher.js';
 import { CloseCode } from './frame.js';
@@ -73,6 +73,13 @@ export class Hub {
   private routing: Promise<void> = Promise.resolve();
   private readonly routeCache = new Map<string, { at: number; doc: Promise<PresenceDoc | null> }>();
   private readonly o: HubOptions;
+  /** One hooks object for every connection (no closures per connection). */
+  private readonly hooks: ConnectionHooks = {
+    onCall: (c, f) => this.dispatcher?.handle(c, f),
+    onClosed: (c, code, reason) => this.onClosed(c, code, reason),
+    onProtocolError: (c, reason) =>
+      this.o.logger.debug('Device sent a bad frame', { reason, peer: c.peer, user: c.userId }),
+  };
 
   constructor(opts: HubOptions) {
     this.o = opts;
@@ -95,12 +102,7 @@ export class Hub {
 
   /** A new WebSocket: optionally already authenticated by a token given at the upgrade. */
   accept(ws: WebSocket, peer: string, claims: AccessClaims | undefined): DeviceConnection {
-    const conn = new DeviceConnection(ws, peer, this.o.limits, {
-      onCall: (c, f) => this.dispatcher?.handle(c, f),
-      onClosed: (c, code, reason) => this.onClosed(c, code, reason),
-      onProtocolError: (c, reason) =>
-        this.o.logger.debug('Device sent a bad frame', { reason, peer: c.peer, user: c.userId }),
-    });
+    const conn = new DeviceConnection(ws, peer, this.o.limits, this.hooks);
     this.connections.add(conn);
     this.o.metrics.opened.inc();
     this.o.metrics.connections.set(this.connections.size);

@@ -1,0 +1,182 @@
+// Light load-generator clients for the benchmark: one WebSocket each, bound to
+// a rotating 127.x.y.z source address (one address has only ~28k ephemeral
+// ports), speaking our device protocol or Centrifugo's JSON protocol with the
+// minimum of work per message.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { WebSocket, type ClientOptions } from 'ws';
+import { codec, decodeFrame, encodeFrame, FrameKind } from '../../sdk/src/index.js';
+
+const MSG = { iface: 'messaging.ITerminal', method: 'onMessage' };
+const EMPTY_RETURN = codec.encodeResponse(MSG.iface, MSG.method, undefined);
+
+let sourceCounter = 0;
+/** 127.0.1.1, 127.0.1.2, … — a different loopback source address every 20 000 connections. */
+export function nextSourceAddress(): string {
+  const n = Math.floor(sourceCounter++ / 20_000);
+  return `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`;
+}
+
+export function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** A device on our gateway: answers every ITerminal call at once, reports received messages. */
+export class TceBenchDevice {
+  private nextId = 0;
+  private readonly waiting = new Map<number, (ok: boolean, payload: Uint8Array, err: string) => void>();
+  onMessage: ((text: string) => void) | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      const f = decodeFrame(data);
+      if (f.kind === FrameKind.CALL) {
+        if (f.method === 'onMessage' && this.onMessage) {
+          const msg = codec.decodeRequest(MSG.iface, MSG.method, f.payload).msg as { mime_text: string };
+          this.onMessage(msg.mime_text);
+        }
+        ws.send(encodeFrame({ id: f.id, kind: FrameKind.RETURN, payload: EMPTY_RETURN }));
+      } else if (f.kind === FrameKind.RETURN || f.kind === FrameKind.ERROR) {
+        const w = this.waiting.get(f.id);
+        this.waiting.delete(f.id);
+        w?.(f.kind === FrameKind.RETURN, f.payload, f.error_message);
+      }
+    });
+    ws.on('error', () => undefined);
+  }
+
+  static open(url: string, token: string): Promise<TceBenchDevice> {
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+      localAddress: nextSourceAddress(),
+    } as ClientOptions);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new TceBenchDevice(ws)));
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_q, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+  }
+
+  /** Sends a message; resolves when it is stored (the gateway answered). */
+  send(to: string, text: string): Promise<void> {
+    const id = ++this.nextId;
+    const payload = codec.encodeRequest('messaging.IMessageServer', 'send', [
+      to,
+      JSON.stringify([{ type: 'text', text }]),
+      crypto.randomBytes(8).toString('hex'),
+    ]);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (ok, _p, err) => (ok ? resolve() : reject(new Error(err))));
+      this.ws.send(
+        encodeFrame({ id, kind: FrameKind.CALL, iface: 'messaging.IMessageServer', method: 'send', payload }),
+      );
+    });
+  }
+
+  /** Waits until the session is set up (the gateway answers whoami). */
+  ready(): Promise<void> {
+    const id = ++this.nextId;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (ok, _p, err) => (ok ? resolve() : reject(new Error(err))));
+      this.ws.send(
+        encodeFrame({
+          id,
+          kind: FrameKind.CALL,
+          iface: 'messaging.ISession',
+          method: 'whoami',
+          payload: new Uint8Array(),
+          // Under a connection storm the store queues session starts: allow for it.
+          timeout_ms: 300_000,
+        }),
+      );
+    });
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+/** A Centrifugo client (JSON protocol): connect with a JWT, optionally subscribe, count publications. */
+export class CentrifugoBenchClient {
+  private nextId = 0;
+  private readonly waiting = new Map<number, (reply: Record<string, unknown>) => void>();
+  onPublication: ((data: unknown) => void) | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      // Several replies may share one frame, one JSON document per line.
+      for (const line of data.toString('utf8').split('\n')) {
+        if (!line) continue;
+        if (line === '{}') {
+          ws.send('{}'); // server ping → pong
+          continue;
+        }
+        const m = JSON.parse(line) as { id?: number; push?: { pub?: { data: unknown } } };
+        if (m.id) {
+          const w = this.waiting.get(m.id);
+          this.waiting.delete(m.id);
+          w?.(m as Record<string, unknown>);
+        } else if (m.push?.pub) this.onPublication?.(m.push.pub.data);
+      }
+    });
+    ws.on('error', () => undefined);
+  }
+
+  static async open(url: string, token: string): Promise<CentrifugoBenchClient> {
+    const ws = new WebSocket(url, { perMessageDeflate: false, localAddress: nextSourceAddress() } as ClientOptions);
+    const c = await new Promise<CentrifugoBenchClient>((resolve, reject) => {
+      ws.once('open', () => resolve(new CentrifugoBenchClient(ws)));
+      ws.once('error', reject);
+    });
+    const r = await c.command({ connect: { token } });
+    if (r.error) throw new Error(`centrifugo connect: ${JSON.stringify(r.error)}`);
+    return c;
+  }
+
+  command(cmd: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.ws.send(JSON.stringify({ id, ...cmd }));
+    });
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    const r = await this.command({ subscribe: { channel } });
+    if (r.error) throw new Error(`centrifugo subscribe: ${JSON.stringify(r.error)}`);
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+/** HS256 JWT for Centrifugo's connection token. */
+export function centrifugoToken(secret: string, sub: string): string {
+  const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const body = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  return `${body}.${crypto.createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+
+/** Opens `n` connections with at most `concurrency` handshakes in flight. */
+export async function openMany<T>(n: number, concurrency: number, open: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await open(i);
+      }
+    }),
+  );
+  return out;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
