@@ -2,12 +2,20 @@
 // data and queries, in one run. Users are spread uniformly over a 50 km square;
 // `nearby` asks 1 km, 50 results. Prints ingest points/s, nearby p50/p99 and
 // ops/s, scaling with 1, 2 and 4 units, and the ratios.
-//   LOCATION_BENCH_USERS (default 1000000), LOCATION_BENCH_SECONDS (default 5 per measurement)
+// The gateway → mq → unit path is measured by publishing the gateway's exact
+// wire messages (key = user id, payload = location.GpsPoint, one publish per
+// report) to mq_gps with the mq client, and timing until every point is
+// durable in location_points (the units ack only then).
+//   LOCATION_BENCH_USERS (default 1000000), LOCATION_BENCH_SECONDS (default 5 per measurement),
+//   LOCATION_BENCH_MQ_POINTS (default 50000; 0 skips the mq path)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { MongoClient } from 'mongodb';
+import { GpsPoint } from '../../proto/gen/ts/location.js';
 import { ILocationUnitProxy } from '../../proto/gen/ts/location.tce.js';
+import { MqClient } from '../../services/mq/src/client/index.js';
 import { GridIndex } from '../../services/location-unit/src/grid-index.js';
 import {
   freePort,
@@ -17,27 +25,16 @@ import {
   canConnect,
   type ServiceProcess,
 } from '../../test/support/index.js';
+import { LAT0, LON0, SQ_LAT, SQ_LON, benchUsers, seededRandom } from './data.js';
 import { Resp } from './resp.js';
 
 const USERS = Number(process.env.LOCATION_BENCH_USERS ?? 1_000_000);
 const SECONDS = Number(process.env.LOCATION_BENCH_SECONDS ?? 5);
+const MQ_POINTS = Number(process.env.LOCATION_BENCH_MQ_POINTS ?? 50_000);
 const PARTITIONS = 64;
-const LON0 = 8.3;
-const LAT0 = 47.2;
-const SQ_LON = 50_000 / (111_320 * Math.cos(((LAT0 + 0.225) * Math.PI) / 180));
-const SQ_LAT = 50_000 / 110_574;
-
-let seed = 1;
-const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const rnd = seededRandom();
+const users = benchUsers(USERS, rnd);
 const now = Date.now();
-const users = Array.from({ length: USERS }, (_, i) => ({
-  user_id: `u${i}`,
-  lon: LON0 + rnd() * SQ_LON,
-  lat: LAT0 + rnd() * SQ_LAT,
-  time: now - 1000,
-  speed: 0,
-  direction: 0,
-}));
 const queries = Array.from({ length: 10_000 }, () => [LON0 + rnd() * SQ_LON, LAT0 + rnd() * SQ_LAT] as const);
 
 interface Lat {
@@ -67,6 +64,10 @@ async function measure(conc: number, call: (i: number) => Promise<unknown>): Pro
     p99: lat[Math.floor(lat.length * 0.99)]!,
   };
 }
+
+const t0 = Date.now();
+/** Progress on stderr (the table goes to stdout at the end). */
+const progress = (what: string): void => console.error(`[${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`);
 
 const rows: string[][] = [];
 const row = (...c: (string | number)[]): void => {
@@ -147,7 +148,7 @@ async function benchUnits(n: number, storeUrl: string): Promise<{ ingest: number
             TCE_LOCATION_PEERS: ports.map((p) => `127.0.0.1:${p}`).join(','),
             TCE_LOCATION_PARTITIONS: `${i * per}-${(i + 1) * per - 1}`,
             TCE_GPS_PARTITIONS: String(PARTITIONS),
-            TCE_LOCATION_BATCH_POINTS: '5000',
+            TCE_LOCATION_BATCH_POINTS: '10000',
           },
           timeoutMs: 600_000,
         }),
@@ -168,6 +169,7 @@ async function benchUnits(n: number, storeUrl: string): Promise<{ ingest: number
       }),
     );
     const ingest = USERS / (Number(process.hrtime.bigint() - t) / 1e9);
+    progress(`  ingested ${USERS} points: ${Math.round(ingest)}/s`);
     const q = await measure(16, async (i) => {
       const [lon, lat] = queries[i % queries.length]!;
       const r = await proxies[i % proxies.length]!.nearby(lon, lat, 1000, 50);
@@ -181,21 +183,122 @@ async function benchUnits(n: number, storeUrl: string): Promise<{ ingest: number
   }
 }
 
+/** gateway → mq → units: the gateway's publishes, timed until every point is durable (acked by the units). */
+async function benchMqPath(n: number, storeUrl: string): Promise<number> {
+  const PW = 'bench-gps';
+  const mqPort = await freePort();
+  const procs: ServiceProcess[] = [];
+  const mongo = new MongoClient(storeUrl);
+  let mq: MqClient | undefined;
+  try {
+    const mqProc = await startService({
+      name: 'mq',
+      env: {
+        TCE_MONGO_URL: storeUrl,
+        TCE_GRPC_PORT: String(mqPort),
+        TCE_MQ_ADMIN_PASSWORD: 'bench-admin',
+        TCE_MQ_PASSWORDS: JSON.stringify({ mq_gps: PW }),
+        TCE_MQ_QUEUES: JSON.stringify([{ name: 'mq_gps', kind: 'partitioned', partitions: PARTITIONS, durable: true }]),
+      },
+    });
+    procs.push(mqProc);
+    for (let i = 0; i < n; i++) {
+      const port = await freePort();
+      procs.push(
+        await startService({
+          name: 'location-unit',
+          env: {
+            TCE_MONGO_URL: storeUrl,
+            TCE_MQ_ADDR: `127.0.0.1:${mqPort}`,
+            TCE_LOCATION_MQ_PASSWORD: PW,
+            TCE_GRPC_PORT: String(port),
+            TCE_ADVERTISE_ADDR: `127.0.0.1:${port}`,
+            TCE_GPS_PARTITIONS: String(PARTITIONS),
+          },
+          timeoutMs: 120_000,
+        }),
+      );
+    }
+    mq = new MqClient(`127.0.0.1:${mqPort}`);
+    const points = Math.min(MQ_POINTS, USERS);
+    const msgs = users.slice(0, points).map((u) => ({
+      key: u.user_id,
+      payload: GpsPoint.encode({ ...u, time: now + 10 + n }).finish(),
+    }));
+    await mongo.connect();
+    const t = process.hrtime.bigint();
+    // Many gateways publishing at once: 1000-report chunks, 8 in flight (each report its own publish).
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next < msgs.length) {
+          const chunk = msgs.slice(next, (next += 1000));
+          await mq!.publishBatch('mq_gps', PW, chunk);
+        }
+      }),
+    );
+    progress(`  published ${points} reports`);
+    let lastNote = Date.now();
+    await waitFor(
+      'every published point durable',
+      async () => {
+        const c = await mongo.db().collection('location_points').countDocuments({});
+        if (c < points) {
+          if (Date.now() - lastNote > 10_000) {
+            progress(`  ${c} of ${points} points stored`);
+            lastNote = Date.now();
+          }
+          throw new Error(`${c} of ${points} points stored`);
+        }
+        return true;
+      },
+      { timeoutMs: 900_000, intervalMs: 200 },
+    );
+    const rate = points / (Number(process.hrtime.bigint() - t) / 1e9);
+    row(`gateway wire msgs → mq → units ×${n} (durable; ${points.toLocaleString('en')} pts)`, rate, '', '', '');
+    return rate;
+  } finally {
+    mq?.close();
+    await mongo.close();
+    for (const p of procs.reverse()) await p.stop();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(
     `location benchmark: ${USERS.toLocaleString('en')} users in a 50 km square; nearby 1 km, limit 50; ${SECONDS} s per measurement; ${os.cpus().length} cores\n`,
   );
+  progress('grid index in process');
   const index = await benchIndex();
+  progress('redis');
   const redis = await benchRedis();
-  row('tile38', 'not available: the Go module proxy answers 403 for github.com/tidwall/tile38', '', '', '');
-  row('gateway → mq → unit ingest', 'not measured: the gateway service does not exist yet', '', '', '');
+  row(
+    'tile38',
+    'not available: go install github.com/tidwall/tile38/cmd/tile38-server@latest → proxy 403 Forbidden',
+    '',
+    '',
+    '',
+  );
   const units: Record<number, { ingest: number; q: Lat }> = {};
   for (const n of [1, 2, 4]) {
     const store = await startStore();
     try {
+      progress(`${n} unit(s): direct ingest + nearby`);
       units[n] = await benchUnits(n, store.url);
     } finally {
       await store.stop();
+    }
+  }
+  const mqPath: Record<number, number> = {};
+  if (MQ_POINTS > 0) {
+    for (const n of [1, 2, 4]) {
+      const store = await startStore();
+      try {
+        progress(`${n} unit(s): gateway wire messages through mq`);
+        mqPath[n] = await benchMqPath(n, store.url);
+      } finally {
+        await store.stop();
+      }
     }
   }
   const header = ['system', 'ingest points/s', 'nearby ops/s', 'p50 ms', 'p99 ms'];
@@ -213,6 +316,11 @@ async function main(): Promise<void> {
       `  ingest, 1 unit (durable) / redis GEOADD: ${(units[1]!.ingest / redis.ingest).toFixed(2)}×  (goal ≥ 1×, end to end)`,
     );
     console.log(`  grid index in process / redis:         ${(index / redis.q.ops).toFixed(2)}×`);
+    for (const n of Object.keys(mqPath).map(Number)) {
+      console.log(
+        `  ingest, gateway→mq→${n} unit(s) durable / redis GEOADD: ${(mqPath[n]! / redis.ingest).toFixed(3)}×  (goal ≥ 1×)`,
+      );
+    }
   }
   for (const n of [2, 4]) {
     console.log(

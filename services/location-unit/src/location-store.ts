@@ -93,12 +93,19 @@ export class LocationStore {
           track: r.track,
         },
       }));
+      // The record points to its new version before the insert: a concurrent
+      // batch of the same user then supersedes this version, not the one before
+      // it. A version left behind (a write that failed or raced) is swept by the
+      // next load, which keeps the newest.
+      const old: string[] = [];
+      for (const v of versions) {
+        if (v.r.storedId !== undefined) old.push(v.r.storedId);
+        v.r.storedId = v.doc._id;
+      }
       await this.latest.insertMany(
         versions.map((v) => v.doc),
         { ordered: false },
       );
-      const old = versions.map((v) => v.r.storedId).filter((id): id is string => id !== undefined);
-      for (const v of versions) v.r.storedId = v.doc._id;
       if (old.length > 0) await this.latest.deleteMany({ _id: { $in: old } });
     }
   }

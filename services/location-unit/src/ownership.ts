@@ -9,11 +9,14 @@ export type PartitionStatus = 'loading' | 'ready';
 export class Ownership {
   private readonly status = new Map<number, { status: PartitionStatus; generation: number }>();
   private nextGeneration = 1;
+  /** ready() and its membership mask, recomputed only after a change (queries read them on every call). */
+  private readyCache: { list: number[]; mask: Uint8Array } | undefined;
 
   /** Starts owning `p` (loading). Returns the generation to hand to `loaded`. */
   assign(p: number): number {
     const generation = this.nextGeneration++;
     this.status.set(p, { status: 'loading', generation });
+    this.readyCache = undefined;
     return generation;
   }
 
@@ -22,11 +25,13 @@ export class Ownership {
     const s = this.status.get(p);
     if (!s || s.generation !== generation) return false;
     s.status = 'ready';
+    this.readyCache = undefined;
     return true;
   }
 
   /** Stops owning `p` (answering stops at once). */
   revoke(p: number): boolean {
+    this.readyCache = undefined;
     return this.status.delete(p);
   }
 
@@ -40,7 +45,21 @@ export class Ownership {
 
   /** Partitions answered for, ascending. */
   ready(): number[] {
-    return this.with('ready');
+    return [...this.readySnapshot().list];
+  }
+
+  /**
+   * The ready partitions and a mask (mask[p] === 1 when p is ready) of one
+   * moment; both must not be modified.
+   */
+  readySnapshot(): { readonly list: readonly number[]; readonly mask: Uint8Array } {
+    if (!this.readyCache) {
+      const list = this.with('ready');
+      const mask = new Uint8Array(list.length > 0 ? list[list.length - 1]! + 1 : 0);
+      for (const p of list) mask[p] = 1;
+      this.readyCache = { list, mask };
+    }
+    return this.readyCache;
   }
 
   loading(): number[] {

@@ -105,17 +105,15 @@ export class UnitState {
   }
 
   mapNearby(lon: number, lat: number, radiusM: number, limit: number, minTime: number): MapResult {
-    const partitions = this.ownership.ready();
-    const ready = new Set(partitions);
-    const hits = this.index.nearby(lon, lat, radiusM, limit, minTime, (p) => ready.has(p)).map(toHit);
-    return { hits, partitions };
+    const { list, mask } = this.ownership.readySnapshot();
+    const hits = this.index.nearby(lon, lat, radiusM, limit, minTime, (p) => mask[p] === 1).map(toHit);
+    return { hits, partitions: [...list] };
   }
 
   mapWithin(rect: Rect, limit: number, minTime: number): MapResult {
-    const partitions = this.ownership.ready();
-    const ready = new Set(partitions);
-    const hits = this.index.within(rect, limit, minTime, (p) => ready.has(p)).map(toHit);
-    return { hits, partitions };
+    const { list, mask } = this.ownership.readySnapshot();
+    const hits = this.index.within(rect, limit, minTime, (p) => mask[p] === 1).map(toHit);
+    return { hits, partitions: [...list] };
   }
 
   /** Latest positions of those users whose partition is ready here; `partitionOf` maps a user. */

@@ -138,4 +138,30 @@ describe('location-unit grid index', function () {
       ['b'],
     );
   });
+
+  it('the guessed first radius never changes an answer: dense and sparse areas, filters, limits in turn', function () {
+    // nearby() first scans a radius guessed from the previous answer and falls
+    // back to the full radius when that finds fewer than `limit` hits; queries
+    // alternate between a dense city and sparse outskirts so both paths (and a
+    // guess learned in the other area) are taken.
+    const ix = new GridIndex();
+    const pos = new Map<string, Pos>();
+    let seed = 11;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let i = 0; i < 4000; i++) {
+      const dense = i < 3500;
+      const lon = dense ? 8.5 + rnd() * 0.02 : 8.3 + rnd() * 0.6;
+      const lat = dense ? 47.3 + rnd() * 0.02 : 47.1 + rnd() * 0.4;
+      ix.upsert(`u${i}`, i % 4, lon, lat, i);
+      pos.set(`u${i}`, { userId: `u${i}`, lon, lat, time: i });
+    }
+    for (let q = 0; q < 200; q++) {
+      const dense = q % 3 !== 2;
+      const lon = dense ? 8.5 + rnd() * 0.02 : 8.3 + rnd() * 0.6;
+      const lat = dense ? 47.3 + rnd() * 0.02 : 47.1 + rnd() * 0.4;
+      const limit = [1, 10, 50, 300][q % 4]!;
+      const minTime = q % 5 === 0 ? 2000 : -Infinity;
+      check(ix, pos, lon, lat, [200, 1000, 5000, 30_000][(q % 7) % 4]!, limit, minTime);
+    }
+  });
 });

@@ -26,6 +26,30 @@ describe('location-unit state', function () {
     assert.deepEqual(addToTrack([], { t: 1, lon: 0, lat: 0 }, 0), []);
   });
 
+  it('ownership: the ready snapshot (list + mask) follows every change', function () {
+    const o = new Ownership();
+    const snap = (): [number[], number[]] => {
+      const { list, mask } = o.readySnapshot();
+      return [[...list], [...mask.keys()].filter((p) => mask[p] === 1)];
+    };
+    assert.deepEqual(snap(), [[], []]);
+    const g3 = o.assign(3);
+    const g1 = o.assign(1);
+    assert.deepEqual(snap(), [[], []]);
+    o.loaded(3, g3);
+    assert.deepEqual(snap(), [[3], [3]]);
+    o.loaded(1, g1);
+    assert.deepEqual(snap(), [
+      [1, 3],
+      [1, 3],
+    ]);
+    o.revoke(3);
+    assert.deepEqual(snap(), [[1], [1]]);
+    o.assign(1); // reassigned: loading again, not answered for
+    assert.deepEqual(snap(), [[], []]);
+    assert.deepEqual(o.ready(), []);
+  });
+
   it('ownership: loading → ready; a load of an older generation is stale', function () {
     const o = new Ownership();
     const g1 = o.assign(3);
