@@ -15,20 +15,12 @@ prepare_ferretdb() {
   [[ -d "$dir" ]] || fail "ferretdb: could not download github.com/FerretDB/FerretDB@v$FERRETDB_VERSION"
   cp -r "$dir" "$work/ferretdb-src" && chmod -R u+w "$work/ferretdb-src"
   echo "v$FERRETDB_VERSION" > "$work/ferretdb-src/build/version/version.txt"
-  # FerretDB 1.x's SQLite backend indexes _id as `_ferretdb_sjson->"_id"` but
-  # looks it up (find/update/delete by _id) as `_ferretdb_sjson->'$._id'`: the
-  # same value to SQLite, a different expression to its planner, so every lookup
-  # by _id scanned and parsed the whole table (10k documents: 28 ms instead of
-  # 0.04 ms). We spell the lookup like the index so the index is used.
-  local meta="$work/ferretdb-src/internal/backends/sqlite/metadata/metadata.go"
-  sed -i "s|IDColumn = DefaultColumn + \"->'\$\._id'\"|IDColumn = DefaultColumn + \"->\\\\\"_id\\\\\"\"|" "$meta"
-  grep -q 'IDColumn = DefaultColumn + "->\\"_id\\""' "$meta" || fail "ferretdb: could not patch the _id lookup in $meta"
   printf '\nreplace github.com/FerretDB/FerretDB => ./ferretdb-src\n' >> "$work/go.mod"
 }
 
 install_ferretdb() {
   # SQLite backend is built in; CGO off keeps the binary static (FerretDB uses a pure-Go sqlite).
-  GO_BUILD_PREPARE=prepare_ferretdb go_build_tool ferretdb "$FERRETDB_VERSION-$FERRETDB_PATCH" github.com/FerretDB/FerretDB "v$FERRETDB_VERSION" \
+  GO_BUILD_PREPARE=prepare_ferretdb go_build_tool ferretdb "$FERRETDB_VERSION" github.com/FerretDB/FerretDB "v$FERRETDB_VERSION" \
     github.com/FerretDB/FerretDB/cmd/ferretdb
 }
 
