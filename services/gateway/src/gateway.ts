@@ -23,7 +23,7 @@ import { GpsServant, mqGpsPublisher, GPS_QUEUE } from './gps-servant.js';
 import { Hub } from './hub.js';
 import { MessageServant } from './message-servant.js';
 import { MessageStore } from './message-store.js';
-import { createGatewayMetrics } from './metrics.js';
+import { createGatewayMetrics, watchStoreQueues } from './metrics.js';
 import { MqNotifier } from './mq-notifier.js';
 import type { Notifier } from './notices.js';
 import { originPolicy } from './origin-policy.js';
@@ -197,6 +197,12 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
         gapTimeoutMs: config.gapTimeout,
       });
       late.hub = hub;
+      watchStoreQueues(metrics.registry, () => ({
+        sends: pipeline.depth,
+        reads: pace.reads.queued,
+        writes: pace.writes.queued,
+        bookkeeping: writes.backlog,
+      }));
       const theHub = hub;
       await notifier.start(
         (n) => theHub.onNotices(n),

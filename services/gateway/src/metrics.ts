@@ -96,3 +96,16 @@ export function createGatewayMetrics(registry: client.Registry): GatewayMetrics 
     }),
   };
 }
+
+/** Store operations waiting, by kind, sampled at scrape time: how far the store is behind the gateway. */
+export function watchStoreQueues(registry: client.Registry, sample: () => Record<string, number>): void {
+  new client.Gauge({
+    name: 'tce_gateway_store_queued',
+    help: 'Store work waiting: sends not yet in a batch (sends), the store pace (reads, writes), the bookkeeping writer.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      for (const [kind, n] of Object.entries(sample())) this.set({ kind }, n);
+    },
+  });
+}

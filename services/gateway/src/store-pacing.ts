@@ -12,6 +12,11 @@ export class Semaphore {
 
   constructor(private readonly limit: number) {}
 
+  /** Callers waiting for a slot (metrics). */
+  get queued(): number {
+    return this.urgent.length + this.waiting.length;
+  }
+
   /**
    * Runs fn when a slot is free. `urgent` work (what a device waits for: storing
    * a send, starting a session) goes before queued bookkeeping (cursors, hints).
