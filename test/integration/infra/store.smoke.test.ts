@@ -39,16 +39,23 @@ describe('store (FerretDB) smoke', function () {
     assert.equal(hash.digest('hex'), crypto.createHash('sha256').update(data).digest('hex'));
   });
 
-  it('fails quickly with a clear error when the store is stopped', async function () {
+  it('fails with a network error, not a hang, when the store is stopped', async function () {
     const own = await startStore();
     const c = new MongoClient(own.url, { serverSelectionTimeoutMS: 1000 });
-    await c.db().command({ ping: 1 });
-    await own.stop();
-    const t0 = Date.now();
-    await assert.rejects(c.db().collection('x').insertOne({ a: 1 }), (err: Error) =>
-      /ECONNREFUSED|connect|Server selection timed out|closed/i.test(err.message),
-    );
-    assert.ok(Date.now() - t0 < 15_000, 'failure should be quick');
-    await c.close();
+    try {
+      await c.db().command({ ping: 1 });
+      await own.stop();
+      // Which of these the driver reports depends on whether it notices the
+      // closed socket, the write into it (a raw EPIPE) or the refused
+      // reconnect first; all are network errors.
+      await assert.rejects(
+        c.db().collection('x').insertOne({ a: 1 }),
+        (err: NodeJS.ErrnoException) =>
+          /^Mongo(Network|NetworkTimeout|ServerSelection)Error$/.test(err.name) ||
+          ['EPIPE', 'ECONNRESET', 'ECONNREFUSED'].includes(err.code ?? ''),
+      );
+    } finally {
+      await c.close();
+    }
   });
 });
