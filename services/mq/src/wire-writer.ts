@@ -13,6 +13,19 @@ export function varintSize(v: number): number {
   return n;
 }
 
+/**
+ * Writes v (a non-negative integer up to 2^53) as a protobuf varint at `pos`
+ * (the caller made room: varintSize(v) bytes); returns the position after it.
+ */
+export function writeVarint(b: Buffer, pos: number, v: number): number {
+  while (v >= 128) {
+    b[pos++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  b[pos++] = v;
+  return pos;
+}
+
 export class WireWriter {
   private buf: Buffer;
   pos = 0;
@@ -34,14 +47,7 @@ export class WireWriter {
 
   /** A non-negative integer up to 2^53 (uint32, int64 and tags alike). */
   varint(v: number): this {
-    const b = this.buf;
-    let p = this.pos;
-    while (v >= 128) {
-      b[p++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    b[p++] = v;
-    this.pos = p;
+    this.pos = writeVarint(this.buf, this.pos, v);
     return this;
   }
 

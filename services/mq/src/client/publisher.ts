@@ -9,7 +9,7 @@ import { Message, PublishReply, PublishRequest, type PublishResult } from '../..
 import { fromGrpcError, PlatformError } from '../../../runtime/src/errors.js';
 import type { Logger } from '../../../runtime/src/logger.js';
 import { mqStreamDefinition } from '../stream-definition.js';
-import { varintSize } from '../wire-writer.js';
+import { varintSize, writeVarint } from '../wire-writer.js';
 import { isRetryable, type MqConnection } from './connection.js';
 
 const FRAME_MAX_MESSAGES = 1000;
@@ -76,14 +76,7 @@ export class FrameBuilder {
   }
 
   varint(v: number): void {
-    const b = this.buf;
-    let p = this.pos;
-    while (v >= 128) {
-      b[p++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    b[p++] = v;
-    this.pos = p;
+    this.pos = writeVarint(this.buf, this.pos, v);
   }
 
   bytesField(tag: number, v: Uint8Array): void {
