@@ -31,7 +31,13 @@ const frame = fc.record({
   method: str,
   method_index: int,
   payload: fc.uint8Array({ maxLength: 40 }),
-  extra: fc.dictionary(str, str, { maxKeys: 4 }),
+  // Plain-object maps (ts-proto's and ours) cannot hold a '__proto__' key; the
+  // dedicated test below pins what happens to one.
+  extra: fc.dictionary(
+    str.filter((k) => k !== '__proto__'),
+    str,
+    { maxKeys: 4 },
+  ),
   timeout_ms: int,
   error_code: str,
   error_message: str,
@@ -74,6 +80,16 @@ describe('SDK codec (IDL model) vs ts-proto', function () {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it("a '__proto__' extra key is dropped by both decoders, never touching prototypes", function () {
+    const extra = JSON.parse('{"__proto__":"x","trace":"t1"}') as Record<string, string>;
+    const wire = encodeFrame({ id: 1, kind: 1, iface: 'a', method: 'b', payload: new Uint8Array(), extra });
+    for (const f of [messaging.Frame.decode(wire), decodeFrame(wire)]) {
+      assert.deepEqual(Object.keys(f.extra), ['trace']);
+      assert.equal(Object.getPrototypeOf(f.extra), Object.prototype);
+      assert.equal(f.extra.trace, 't1');
+    }
   });
 
   it('QueryResult (repeated structs, packed ints) round-trips both ways', function () {
