@@ -75,6 +75,19 @@ export class TceBenchDevice {
     });
   }
 
+  /** Any IMessageServer method; resolves with the decoded result. */
+  call(method: string, args: readonly unknown[]): Promise<unknown> {
+    const id = ++this.nextId;
+    const iface = 'messaging.IMessageServer';
+    const payload = codec.encodeRequest(iface, method, args);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (ok, p, err) =>
+        ok ? resolve(codec.decodeResponse(iface, method, p)) : reject(new Error(err)),
+      );
+      this.ws.send(encodeFrame({ id, kind: FrameKind.CALL, iface, method, payload, timeout_ms: 120_000 }));
+    });
+  }
+
   /** Waits until the session is set up (the gateway answers whoami). */
   ready(): Promise<void> {
     const id = ++this.nextId;

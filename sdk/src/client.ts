@@ -11,11 +11,24 @@
 // when needed), and resumes delivery after the last message it handed to the
 // app — which sees every message once, in order, even when the platform
 // delivers a message twice (at-least-once on the wire).
+//
+// Group conversations: createGroup/sendGroup/groupHistory/… below; a group
+// message arrives through the same onMessage with `group_id` set and `seq`
+// counting in that group's own sequence (see DeliveryFilter).
 import type { Token, UserInfo } from '../../proto/gen/ts/auth.js';
 import type { GpsPoint, QueryResult, Rect, TrackPage } from '../../proto/gen/ts/location.js';
-import type { HistoryPage, Message, Presence, Receipt, SendResult, SessionInfo } from '../../proto/gen/ts/messaging.js';
+import type {
+  Group,
+  HistoryPage,
+  Message,
+  Presence,
+  Receipt,
+  SendResult,
+  SessionInfo,
+} from '../../proto/gen/ts/messaging.js';
 import { parseMimeText, stringifyMimeText, type MimeForm, type MimeText } from '../../services/gateway/src/mimetext.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { DeliveryFilter } from './delivery-filter.js';
 import { Emitter } from './emitter.js';
 import { TceError, isRetryable } from './errors.js';
 import { FileClient } from './files.js';
@@ -26,6 +39,11 @@ import { openSocket, toBytes, type OpenOptions, type SocketLike } from './transp
 export interface ReceivedMessage extends Message {
   /** The body parsed (canonical named form). */
   items: MimeText;
+  /**
+   * Non-empty for a group message: then `seq` is the group's own sequence
+   * number and `to_user` is the group id. Empty for the user's inbox.
+   */
+  group_id: string;
 }
 
 export interface TerminalHandlers {
@@ -59,6 +77,11 @@ export interface ClientOptions extends OpenOptions {
   sendTimeoutMs?: number;
   /** Resume after this sequence number (the last one the app handled, if the app persists it). */
   lastSeq?: number;
+  /**
+   * Highest group seq the app handled, per group id (if the app persists
+   * `groupCursors()`): redeliveries at or below it are acked, not shown.
+   */
+  groupSeqs?: Record<string, number>;
 }
 
 export type ClientState = 'idle' | 'connecting' | 'open' | 'closed';
@@ -89,15 +112,13 @@ const randomId = (): string => {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 };
 
-const RECENT_IDS = 2048;
-
 export class TceClient extends Emitter<ClientEvents> {
   readonly handlers: TerminalHandlers = {};
   state: ClientState = 'idle';
   session: SessionInfo | undefined;
   token: Token | undefined;
-  /** Highest sequence number handed to the app. */
-  lastSeq: number;
+  /** What the app has been shown (inbox cursor, per-group cursors, recent ids). */
+  private readonly delivered: DeliveryFilter;
   private readonly opts: ClientOptions;
   private readonly urls: string[];
   private urlIndex = 0;
@@ -110,7 +131,6 @@ export class TceClient extends Emitter<ClientEvents> {
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private lastReceived = 0;
-  private readonly recentIds = new Set<string>();
   private delivering: Promise<void> = Promise.resolve();
   private openWaiters: { resolve(): void; reject(e: Error): void }[] = [];
   private refreshing: Promise<void> | undefined;
@@ -121,9 +141,23 @@ export class TceClient extends Emitter<ClientEvents> {
     this.opts = { reconnect: true, heartbeatMs: 20_000, callTimeoutMs: 30_000, sendTimeoutMs: 60_000, ...opts };
     this.urls = Array.isArray(opts.url) ? [...opts.url] : [opts.url];
     if (this.urls.length === 0) throw new Error('TceClient: url is required');
-    this.lastSeq = opts.lastSeq ?? 0;
+    this.delivered = new DeliveryFilter({ lastSeq: opts.lastSeq, groupSeqs: opts.groupSeqs });
     if (opts.accessToken)
       this.token = { ...emptyToken(), access_token: opts.accessToken, refresh_token: opts.refreshToken ?? '' };
+  }
+
+  /** Highest inbox sequence number handed to the app (group messages do not count). */
+  get lastSeq(): number {
+    return this.delivered.lastSeq;
+  }
+
+  set lastSeq(seq: number) {
+    this.delivered.lastSeq = seq;
+  }
+
+  /** Highest group sequence number handed to the app, per group (for the app to persist). */
+  groupCursors(): Record<string, number> {
+    return this.delivered.groupCursors();
   }
 
   get url(): string {
@@ -225,14 +259,29 @@ export class TceClient extends Emitter<ClientEvents> {
    * Sends a message; resolves once it is stored (accepted). Survives
    * reconnects: the same client_msg_id is retried, so it is stored once.
    */
-  async send(to: string, body: MimeText | string, opts: SendOptions = {}): Promise<SendResult> {
+  send(to: string, body: MimeText | string, opts: SendOptions = {}): Promise<SendResult> {
+    return this.sendWithRetry('send', to, body, opts);
+  }
+
+  /** Like send(), to a group the caller is a member of; `seq` in the result is the group's. */
+  sendGroup(groupId: string, body: MimeText | string, opts: SendOptions = {}): Promise<SendResult> {
+    return this.sendWithRetry('sendGroup', groupId, body, opts);
+  }
+
+  /** send and sendGroup share one signature after the target: (target, mime_text, client_msg_id). */
+  private async sendWithRetry(
+    method: 'send' | 'sendGroup',
+    target: string,
+    body: MimeText | string,
+    opts: SendOptions,
+  ): Promise<SendResult> {
     const mime = typeof body === 'string' ? body : stringifyMimeText(body, opts.form ?? 'named');
     const cmid = opts.clientMsgId ?? randomId();
     const until = Date.now() + (opts.timeout ?? this.opts.sendTimeoutMs!);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.ready(Math.max(1, until - Date.now()));
-        return await this.call<SendResult>(IFACES.messages, 'send', [to, mime, cmid], {
+        return await this.call<SendResult>(IFACES.messages, method, [target, mime, cmid], {
           timeout: Math.min(this.opts.callTimeoutMs!, Math.max(1, until - Date.now())),
           extra: attempt > 0 ? { retry: '1' } : {},
         });
@@ -250,6 +299,35 @@ export class TceClient extends Emitter<ClientEvents> {
     return this.call<HistoryPage>(IFACES.messages, 'history', [peer, beforeSeq, limit]);
   }
 
+  /** Creates a group of the caller and `members` (user ids; at most 1000 per call). */
+  createGroup(name: string, members: string[] = []): Promise<Group> {
+    return this.call<Group>(IFACES.messages, 'createGroup', [name, members]);
+  }
+
+  /** A group's messages, newest first; pass next_before_seq for older pages (members only). */
+  groupHistory(groupId: string, beforeSeq = 0, limit = 20): Promise<HistoryPage> {
+    return this.call<HistoryPage>(IFACES.messages, 'groupHistory', [groupId, beforeSeq, limit]);
+  }
+
+  /** The groups the caller is a member of. */
+  groups(): Promise<Group[]> {
+    return this.call<Group[]>(IFACES.messages, 'groups', []);
+  }
+
+  /** The group with its members (members only). */
+  group(groupId: string): Promise<Group> {
+    return this.call<Group>(IFACES.messages, 'group', [groupId]);
+  }
+
+  /** Adds users to a group the caller is a member of; they get the messages stored from then on. */
+  addMembers(groupId: string, members: string[]): Promise<Group> {
+    return this.call<Group>(IFACES.messages, 'addMembers', [groupId, members]);
+  }
+
+  leaveGroup(groupId: string): Promise<void> {
+    return this.call(IFACES.messages, 'leaveGroup', [groupId]);
+  }
+
   presence(userIds: string[]): Promise<Presence[]> {
     return this.call<Presence[]>(IFACES.messages, 'presence', [userIds]);
   }
@@ -259,7 +337,7 @@ export class TceClient extends Emitter<ClientEvents> {
     return this.call(IFACES.messages, 'ack', [seq]);
   }
 
-  /** Asks for redelivery of everything after afterSeq. */
+  /** Asks for redelivery of the inbox after afterSeq (groups resume by themselves). */
   async resume(afterSeq: number): Promise<void> {
     this.lastSeq = afterSeq;
     await this.call(IFACES.messages, 'resume', [afterSeq]);
@@ -415,16 +493,17 @@ export class TceClient extends Emitter<ClientEvents> {
 
   private onSession(s: SessionInfo): void {
     // Sequence numbers are per user: another user on this client starts from scratch.
-    if (this.sessionUser !== undefined && this.sessionUser !== s.user_id) {
-      this.lastSeq = 0;
-      this.recentIds.clear();
-    }
+    if (this.sessionUser !== undefined && this.sessionUser !== s.user_id) this.delivered.clear();
     this.sessionUser = s.user_id;
     this.session = s;
     this.emit('session', s);
   }
 
-  /** The app has seen more than the gateway's cursor says: skip what it already has. */
+  /**
+   * The app has seen more than the gateway's cursor says: skip what it already
+   * has. Inbox only: the gateway resumes every group from the device's own
+   * per-group cursor, and duplicates there are dropped by DeliveryFilter.
+   */
   private async resumeIfAhead(peer: RpcPeer): Promise<void> {
     if (this.session && this.lastSeq > this.session.acked_seq) {
       await peer.call(IFACES.messages, 'resume', [this.lastSeq], { timeout: this.opts.callTimeoutMs });
@@ -537,8 +616,8 @@ export class TceClient extends Emitter<ClientEvents> {
 
   private async deliver(msg: Message): Promise<void> {
     // Already handed to the app (a redelivery, or a second stored copy of a retried send): ack only.
-    if (msg.seq <= this.lastSeq || this.recentIds.has(msg.msg_id)) {
-      this.lastSeq = Math.max(this.lastSeq, msg.seq);
+    if (this.delivered.isDuplicate(msg)) {
+      this.delivered.handled(msg, false);
       return;
     }
     let items: MimeText;
@@ -550,9 +629,7 @@ export class TceClient extends Emitter<ClientEvents> {
     const m: ReceivedMessage = { ...msg, items };
     await this.handlers.onMessage?.(m);
     this.emit('message', m);
-    this.lastSeq = Math.max(this.lastSeq, msg.seq);
-    this.recentIds.add(msg.msg_id);
-    if (this.recentIds.size > RECENT_IDS) this.recentIds.delete(this.recentIds.values().next().value!);
+    this.delivered.handled(msg, true);
   }
 }
 

@@ -19,6 +19,7 @@ export {
   type FileInfo,
   type UploadOptions,
 } from './files.js';
+export { DeliveryFilter, type DeliveryFilterOptions } from './delivery-filter.js';
 export { TceError, isRetryable, type ErrorCode } from './errors.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { RpcPeer, DEFAULT_TIMEOUT_MS, type CallOptions, type PeerSocket } from './peer.js';
@@ -38,6 +39,14 @@ export {
   type CompactMimeText,
   type MimeForm,
 } from '../../services/gateway/src/mimetext.js';
-export type { Message, SendResult, HistoryPage, Presence, Receipt, SessionInfo } from '../../proto/gen/ts/messaging.js';
+export type {
+  Message,
+  SendResult,
+  HistoryPage,
+  Presence,
+  Receipt,
+  SessionInfo,
+  Group,
+} from '../../proto/gen/ts/messaging.js';
 export type { Token, UserInfo, User } from '../../proto/gen/ts/auth.js';
 export type { QueryResult, Hit, Rect, TrackPage, GpsPoint } from '../../proto/gen/ts/location.js';

@@ -195,7 +195,10 @@ function addLine(peer: string, line: ChatLine): void {
 }
 
 function onMessage(m: ReceivedMessage): void {
-  addLine(m.from_user, { id: m.msg_id, from: m.from_user, mine: false, items: m.items, at: m.sent_at || Date.now() });
+  // A group message belongs to the group's conversation (the app's own ones come back too).
+  const peer = m.group_id || m.from_user;
+  const mine = !!m.group_id && m.from_user === me.id;
+  addLine(peer, { id: m.msg_id, from: m.from_user, mine, items: m.items, at: m.sent_at || Date.now() });
 }
 
 async function refreshPresence(): Promise<void> {
@@ -272,7 +275,7 @@ async function sendText(): Promise<void> {
 }
 
 async function sendItems(peer: string, items: MimeText): Promise<void> {
-  const r = await client!.send(peer, items);
+  const r = peer.startsWith('g_') ? await client!.sendGroup(peer, items) : await client!.send(peer, items);
   addLine(peer, { id: r.msg_id, from: me.id, mine: true, items, at: r.sent_at || Date.now() });
 }
 

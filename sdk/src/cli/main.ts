@@ -3,6 +3,7 @@
 //   tce login alice --password …           saves the session in ~/.tce/session.json
 //   tce send <user id> hello there         prints the stored message's seq and id
 //   tce recv [--count N] [--timeout 30s]   prints messages as they arrive (acks them)
+//   tce group create|send|list|show|add|leave|history …   group conversations
 //   tce upload <file> [--to <user id>]     resumable upload; prints the file's JSON
 //   tce download <id|uri> [-o file]        resumes a partial file
 //   tce gps <lon> <lat>  /  tce nearby <lon> <lat> [--radius m]
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import type { Group } from '../../../proto/gen/ts/messaging.js';
 import { TceClient, type ReceivedMessage } from '../client.js';
 import { TceError } from '../errors.js';
 import type { ChunkSource } from '../files.js';
@@ -31,8 +33,16 @@ commands:
   login <username> [--password P]                          log in; the session is saved for later commands
   whoami                                                   the saved session's user and device
   send <user id> <text…> [--compact] [--mime JSON]         send a message (rich text with --mime)
-  recv [--count N] [--timeout 30s] [--json]                print incoming messages (acked as printed)
+  recv [--count N] [--timeout 30s] [--json]                print incoming messages, group ones marked with
+                                                           the group id (acked as printed)
   history [peer] [--limit N] [--before SEQ]                received messages, newest first
+  group create <name> [user id…]                           create a group with you and these users
+  group send <group id> <text…> [--compact] [--mime JSON]  send a message to a group
+  group list                                               your groups
+  group show <group id>                                    a group and its members
+  group add <group id> <user id…>                          add users to a group
+  group leave <group id>                                   leave a group
+  group history <group id> [--limit N] [--before SEQ]      a group's messages, newest first
   presence <user id…>                                      online state of users
   upload <file> [--to <user id>] [--name N] [--type T]     upload (resumable); prints the file's JSON
   download <id|/files/id> [-o FILE]                        download (resumes a partial FILE)
@@ -58,6 +68,8 @@ interface Saved {
   userId?: string;
   username?: string;
   lastSeq?: number;
+  /** Highest group seq printed by `recv`, per group: redeliveries are not printed again. */
+  groupSeqs?: Record<string, number>;
 }
 
 const FLAGS_WITH_VALUE = new Set([
@@ -191,6 +203,7 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     accessToken: ['register', 'login'].includes(cmd) ? undefined : saved.accessToken,
     refreshToken: saved.refreshToken,
     lastSeq: saved.lastSeq,
+    groupSeqs: saved.groupSeqs,
     reconnect: cmd === 'recv',
   });
   // Keep renewed tokens for the next command.
@@ -258,13 +271,26 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
         let n = 0;
         let done!: () => void;
         const finished = new Promise<void>((r) => (done = r));
-        client.handlers.onMessage = (m: ReceivedMessage) => {
+        client.handlers.onMessage = (m: ReceivedMessage): void | Promise<void> => {
+          // Past --count: neither print nor ack (returning would ack it); it comes again next time.
+          if (n >= count) return new Promise<void>(() => undefined);
+          const where = m.group_id ? `${m.group_id} ` : '';
           out(
             json
               ? `${JSON.stringify(m)}\n`
-              : `[${new Date(m.sent_at).toISOString()}] #${m.seq} ${m.from_user}: ${plainText(m.items)}\n`,
+              : `[${new Date(m.sent_at).toISOString()}] ${where}#${m.seq} ${m.from_user}: ${plainText(m.items)}\n`,
           );
-          save(env, { ...load(env), lastSeq: Math.max(m.seq, load(env).lastSeq ?? 0) });
+          // A group's seq counts in that group's own sequence, never in the inbox's.
+          const s = load(env);
+          save(
+            env,
+            m.group_id
+              ? {
+                  ...s,
+                  groupSeqs: { ...s.groupSeqs, [m.group_id]: Math.max(m.seq, s.groupSeqs?.[m.group_id] ?? 0) },
+                }
+              : { ...s, lastSeq: Math.max(m.seq, s.lastSeq ?? 0) },
+          );
           if (++n >= count) done();
         };
         client.on('kicked', (r) => {
@@ -290,6 +316,10 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
         if (json) out(`${JSON.stringify(page)}\n`);
         else for (const m of page.messages) out(`#${m.seq} ${m.from_user}: ${m.mime_text}\n`);
         return 0;
+      }
+      case 'group': {
+        needSession();
+        return await groupCommand(client, pos, flags, out);
       }
       case 'presence': {
         needSession();
@@ -397,6 +427,97 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     return 1;
   } finally {
     client.close();
+  }
+}
+
+/** `tce group <sub> …`: group conversations (the gateway checks ids, membership and limits). */
+async function groupCommand(
+  client: TceClient,
+  pos: string[],
+  flags: Record<string, string | true>,
+  out: (s: string) => void,
+): Promise<number> {
+  const json = flags.json === true;
+  const sub = pos.shift();
+  const printGroup = (g: Group): void => {
+    if (json) {
+      out(`${JSON.stringify(g)}\n`);
+      return;
+    }
+    out(
+      `${g.group_id} ${JSON.stringify(g.name)}, created by ${g.created_by} at ${new Date(g.created_at).toISOString()}\n`,
+    );
+    out(`members (${g.members.length}):\n`);
+    for (const m of g.members) out(`  ${m}\n`);
+  };
+  switch (sub) {
+    case 'create': {
+      const name = pos.shift();
+      if (!name) throw new UsageError('group create <name> [user id…]');
+      await client.connect();
+      const g = await client.createGroup(name, pos);
+      out(json ? `${JSON.stringify(g)}\n` : `created group ${JSON.stringify(g.name)}: group id ${g.group_id}\n`);
+      return 0;
+    }
+    case 'send': {
+      const groupId = pos.shift();
+      const mime = str(flags.mime);
+      if (!groupId || (!mime && pos.length === 0)) throw new UsageError('group send <group id> <text…>');
+      await client.connect();
+      const body: MimeText | string = mime ?? [{ type: 'text', text: pos.join(' ') }];
+      const r = await client.sendGroup(groupId, body, { form: flags.compact ? 'compact' : 'named' });
+      out(json ? `${JSON.stringify(r)}\n` : `sent: seq ${r.seq}, id ${r.msg_id}${r.duplicate ? ' (duplicate)' : ''}\n`);
+      return 0;
+    }
+    case 'list': {
+      await client.connect();
+      const list = await client.groups();
+      if (json) out(`${JSON.stringify(list)}\n`);
+      // The gateway may leave member lists out of groups() (group() has them): show a count only when given.
+      else
+        for (const g of list)
+          out(`${g.group_id} ${JSON.stringify(g.name)}${g.members.length ? ` (${g.members.length} members)` : ''}\n`);
+      return 0;
+    }
+    case 'show': {
+      const groupId = pos[0];
+      if (!groupId) throw new UsageError('group show <group id>');
+      await client.connect();
+      printGroup(await client.group(groupId));
+      return 0;
+    }
+    case 'add': {
+      const groupId = pos.shift();
+      if (!groupId || pos.length === 0) throw new UsageError('group add <group id> <user id…>');
+      await client.connect();
+      printGroup(await client.addMembers(groupId, pos));
+      return 0;
+    }
+    case 'leave': {
+      const groupId = pos[0];
+      if (!groupId) throw new UsageError('group leave <group id>');
+      await client.connect();
+      await client.leaveGroup(groupId);
+      out(json ? `${JSON.stringify({ group_id: groupId, left: true })}\n` : `left group ${groupId}\n`);
+      return 0;
+    }
+    case 'history': {
+      const groupId = pos[0];
+      if (!groupId) throw new UsageError('group history <group id> [--limit N] [--before SEQ]');
+      await client.connect();
+      const page = await client.groupHistory(
+        groupId,
+        num(flags.before, '--before', 0),
+        num(flags.limit, '--limit', 20),
+      );
+      if (json) out(`${JSON.stringify(page)}\n`);
+      else for (const m of page.messages) out(`#${m.seq} ${m.from_user}: ${m.mime_text}\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(
+        sub ? `unknown group command '${sub}'` : 'group <create|send|list|show|add|leave|history> …',
+      );
   }
 }
 

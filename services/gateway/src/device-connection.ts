@@ -8,7 +8,16 @@ import type { WebSocket } from 'ws';
 import { PlatformError } from '../../runtime/src/errors.js';
 import type { MethodInfo } from '../../runtime/src/tce.js';
 import type { DeviceFeed } from './device-feed.js';
-import { CloseCode, FrameKind, FrameError, decodeFrame, encodeFrame, errorCodeOf, type Frame } from './frame.js';
+import {
+  CallFrameEncoder,
+  CloseCode,
+  FrameKind,
+  FrameError,
+  decodeFrame,
+  encodeFrame,
+  errorCodeOf,
+  type Frame,
+} from './frame.js';
 import { take } from './token-bucket.js';
 
 /** What a verified access token says about the device on this connection. */
@@ -45,6 +54,15 @@ interface PendingCall {
 }
 
 const WS_OPEN = 1;
+
+/** One encoder per (interface, method, timeout) the gateway calls on devices: a handful. */
+const callEncoders = new Map<string, CallFrameEncoder>();
+function callEncoder(iface: string, method: MethodInfo, timeoutMs: number): CallFrameEncoder {
+  const key = `${iface}\n${method.name}\n${timeoutMs}`;
+  let e = callEncoders.get(key);
+  if (!e) callEncoders.set(key, (e = new CallFrameEncoder(iface, method.name, method.index ?? 0, timeoutMs)));
+  return e;
+}
 /** Shared, so an error listener costs no closure per connection. */
 const ignore = (): void => undefined;
 
@@ -58,6 +76,8 @@ export class DeviceConnection {
   session: Session | undefined;
   /** Delivery of the user's inbox to this device (set once the session starts). */
   feed: DeviceFeed | undefined;
+  /** One feed per group the user belongs to (created when the first one opens). */
+  groupFeeds: Map<string, DeviceFeed> | undefined;
   closed = false;
   private tokens: number;
   private tokensAt: number;
@@ -163,17 +183,7 @@ export class DeviceConnection {
         );
       }, timeoutMs);
       calls.set(id, { resolve, reject, timer });
-      this.send(
-        encodeFrame({
-          id,
-          kind: FrameKind.CALL,
-          iface,
-          method: method.name,
-          method_index: method.index ?? 0,
-          payload: request as Buffer,
-          timeout_ms: timeoutMs,
-        }),
-      );
+      this.send(callEncoder(iface, method, timeoutMs).encode(id, request));
     });
   }
 

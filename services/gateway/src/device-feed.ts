@@ -8,14 +8,19 @@
 // middle of a batch) is waited for up to gapTimeout, then tombstoned and skipped.
 import type { Message } from '../../../proto/gen/ts/messaging.js';
 import type { Logger } from '../../runtime/src/logger.js';
+import { isGroupId } from './group-store.js';
 import type { InboxDoc, MessageStore } from './message-store.js';
 import { CoalescingWriter } from './store-pacing.js';
 
 export interface FeedDeps {
   store: MessageStore;
   logger: Logger;
-  /** ITerminal.onMessage on the device; resolves when the device returned (the ack). */
-  push(msg: Message): Promise<void>;
+  /**
+   * ITerminal.onMessage on the device; resolves when the device returned (the
+   * ack). `doc` is the stored message it came from: one object shared by every
+   * feed it was offered to, so the caller may encode it once.
+   */
+  push(msg: Message, doc: InboxDoc): Promise<void>;
   /** ITerminal.onReset: messages before `firstAvailable` were deleted by retention. */
   reset(firstAvailable: number): Promise<void>;
   /** A message reached the device (delivery receipt). */
@@ -58,6 +63,7 @@ export function toMessage(d: InboxDoc): Message {
     mime_text: d.mime,
     client_msg_id: d.cmid,
     sent_at: d.sentAt,
+    group_id: isGroupId(d.to) ? d.to : '',
   };
 }
 
@@ -212,7 +218,7 @@ export class DeviceFeed {
       return;
     }
     const epoch = this.epoch;
-    this.deps.push(toMessage(doc)).then(
+    this.deps.push(toMessage(doc), doc).then(
       () => {
         if (epoch !== this.epoch || this.stopped) return;
         entry.done = true;

@@ -71,6 +71,68 @@ export function encodeFrame(f: Partial<Frame>): Buffer {
   return Buffer.from(Frame.encode(Frame.fromPartial(f)).finish());
 }
 
+/** Wire type 0 (varint) or 2 (length-delimited) tag for a Frame field. */
+const tag = (field: number, wire: 0 | 2): number => (field << 3) | wire;
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(buf: Buffer, pos: number, n: number): number {
+  while (n >= 0x80) {
+    buf[pos++] = (n % 128) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  buf[pos++] = n;
+  return pos;
+}
+
+/**
+ * Encodes CALL frames of one method, the gateway's pushes to devices: the
+ * fields that never change (kind, interface, method, index, timeout) are
+ * encoded once; per call only the id and the payload are written. The bytes
+ * decode to the same Frame as encodeFrame gives (fields in another order,
+ * which protobuf allows).
+ */
+export class CallFrameEncoder {
+  private readonly fixed: Buffer;
+
+  constructor(iface: string, method: string, methodIndex: number, timeoutMs: number) {
+    this.fixed = encodeFrame({
+      kind: FrameKind.CALL,
+      iface,
+      method,
+      method_index: methodIndex,
+      timeout_ms: timeoutMs,
+    });
+  }
+
+  encode(id: number, payload: Uint8Array): Buffer {
+    if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`invalid call id ${id}`);
+    const size =
+      1 +
+      varintLength(id) +
+      this.fixed.length +
+      (payload.length ? 1 + varintLength(payload.length) + payload.length : 0);
+    const buf = Buffer.allocUnsafe(size);
+    let pos = 0;
+    buf[pos++] = tag(1, 0);
+    pos = writeVarint(buf, pos, id);
+    pos += this.fixed.copy(buf, pos);
+    if (payload.length) {
+      buf[pos++] = tag(7, 2);
+      pos = writeVarint(buf, pos, payload.length);
+      buf.set(payload, pos);
+    }
+    return buf;
+  }
+}
+
 export function errorFrame(id: number, code: ErrorCode, message: string): Buffer {
   return encodeFrame({ id, kind: FrameKind.ERROR, error_code: code, error_message: message });
 }

@@ -20,6 +20,8 @@ import { Dispatcher } from './dispatcher.js';
 import { Forwarder } from './forwarder.js';
 import { GatewayRegistry } from './gateway-registry.js';
 import { GpsServant, mqGpsPublisher, GPS_QUEUE } from './gps-servant.js';
+import { GroupService } from './group-service.js';
+import { GroupStore } from './group-store.js';
 import { Hub } from './hub.js';
 import { MessageServant } from './message-servant.js';
 import { MessageStore } from './message-store.js';
@@ -160,6 +162,8 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
       const writes = new CoalescingWriter(2, (err, key) => log.warn('Bookkeeping write failed', { err, key }));
       onStop('bookkeeping writes', () => writes.drained());
       const presence = new PresenceStore(db, log, pace);
+      const groupStore = new GroupStore(db, pace);
+      await groupStore.ensureIndexes();
       const watch = new PresenceWatch(db, gatewayId, log, pace);
       // The pipeline and the hub refer to each other; the hub is set right below.
       const late: { hub?: Hub } = {};
@@ -176,6 +180,7 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
         keys,
         revocations,
         store,
+        groups: groupStore,
         presence,
         watch,
         registry,
@@ -237,6 +242,13 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
               pipeline,
               store,
               users,
+              groups: new GroupService({
+                groups: groupStore,
+                store,
+                pipeline,
+                users,
+                membershipChanged: (user, group, joined, since) => theHub.membershipChanged(user, group, joined, since),
+              }),
               presenceOf: (ids, conn) => theHub.presenceOf(ids, conn),
               maxMessageBytes: config.maxMessageBytes,
             }),
@@ -302,6 +314,7 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
       const sweeper = startSweeper({
         db,
         store,
+        groups: groupStore,
         presence,
         registry,
         notifier,

@@ -20,6 +20,7 @@ import { DeviceFeed } from './device-feed.js';
 import type { Dispatcher } from './dispatcher.js';
 import { CloseCode } from './frame.js';
 import type { GatewayRegistry } from './gateway-registry.js';
+import { isGroupId, type GroupStore } from './group-store.js';
 import type { InboxDoc, MessageStore } from './message-store.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Notice, Notifier } from './notices.js';
@@ -33,6 +34,7 @@ export interface HubOptions {
   keys: KeySet;
   revocations: RevocationList;
   store: MessageStore;
+  groups: GroupStore;
   presence: PresenceStore;
   watch: PresenceWatch;
   registry: GatewayRegistry;
@@ -68,6 +70,8 @@ export const ROUTE_CACHE_MS = 1000;
  */
 const CURSOR_DELAY_MS = 5000;
 const RECHECK_MARGIN_MS = 250;
+/** onMessage payloads by stored message (see FeedDeps.push). */
+const pushPayloads = new WeakMap<InboxDoc, Uint8Array>();
 const RECEIPT_CACHE_MS = 5000;
 
 export class Hub {
@@ -79,6 +83,12 @@ export class Hub {
   private shuttingDown = false;
   private routing: Promise<void> = Promise.resolve();
   private readonly routeCache = new Map<string, { at: number; doc: Promise<PresenceDoc | null> }>();
+  /** Connections here with a feed of each group. */
+  private readonly byGroup = new Map<string, Set<DeviceConnection>>();
+  /** Replicas holding members of a group, for routing (reused like presence, ROUTE_CACHE_MS). */
+  private readonly groupRouteCache = new Map<string, { at: number; gws: Promise<string[]> }>();
+  /** Groups this replica has registered itself for in gw_group_gateways. */
+  private readonly registeredGroups = new Map<string, Promise<void>>();
   private readonly o: HubOptions;
   /** One hooks object for every connection (no closures per connection). */
   private readonly hooks: ConnectionHooks = {
@@ -229,7 +239,32 @@ export class Hub {
       return this.sessionInfo(conn);
     }
     const cursor = await this.o.store.getCursor(session.userId, session.deviceId);
-    const feed = new DeviceFeed(session.userId, session.deviceId, cursor, {
+    const feed = this.newFeed(conn, session.userId, session.deviceId, cursor);
+    if (conn.closed) {
+      await feed.stop();
+      return this.sessionInfo(conn);
+    }
+    conn.feed = feed;
+    feed.start();
+    const memberships = await this.o.groups.groupsOf(session.userId);
+    await Promise.all(memberships.map((m) => this.openGroupFeed(conn, m.g, m.since)));
+    // Senders may route by a presence (or group) view up to ROUTE_CACHE_MS old
+    // that does not show this connection yet: read once more after that.
+    setTimeout(() => {
+      if (conn.closed) return;
+      feed.recheck();
+      for (const f of conn.groupFeeds?.values() ?? []) f.recheck();
+    }, ROUTE_CACHE_MS + RECHECK_MARGIN_MS).unref();
+    return this.sessionInfo(conn);
+  }
+
+  /**
+   * A feed of one stream for this connection: the user's inbox, or a group's
+   * messages (`cursorKey` then names the device within the group's cursors).
+   */
+  private newFeed(conn: DeviceConnection, stream: string, cursorKey: string, cursor: number): DeviceFeed {
+    const group = isGroupId(stream);
+    return new DeviceFeed(stream, cursorKey, cursor, {
       store: this.o.store,
       logger: this.o.logger,
       window: this.o.pushWindow,
@@ -237,11 +272,16 @@ export class Hub {
       cursors: this.o.cursors,
       cursorDelayMs: CURSOR_DELAY_MS,
       counterSeen: this.o.counterSeen,
-      push: async (msg) => {
+      push: async (msg, doc) => {
         this.o.metrics.pushed.inc();
-        await conn.call(TERMINAL, M.onMessage!, M.onMessage!.request.encode({ msg }).finish(), this.o.pushTimeoutMs);
+        // A group message goes to every member's devices here: encode it once.
+        let payload = pushPayloads.get(doc);
+        if (!payload) pushPayloads.set(doc, (payload = M.onMessage!.request.encode({ msg }).finish()));
+        await conn.call(TERMINAL, M.onMessage!, payload, this.o.pushTimeoutMs);
       },
       reset: async (first) => {
+        // onReset speaks of the user's inbox; for a group the device just continues after the deleted part.
+        if (group) return;
         await conn.call(
           TERMINAL,
           M.onReset!,
@@ -251,7 +291,8 @@ export class Hub {
       },
       delivered: (doc) => {
         this.o.metrics.delivered.inc();
-        this.routeReceipt(doc);
+        // No receipts for group messages: one per member per message is a storm, not a signal.
+        if (!group) this.routeReceipt(doc);
       },
       failed: (err) => {
         if (conn.closed) return;
@@ -259,18 +300,68 @@ export class Hub {
         conn.close(CloseCode.DELIVERY_FAILED, `delivery failed: ${msg}`.slice(0, 120));
       },
     });
-    if (conn.closed) {
-      await feed.stop();
-      return this.sessionInfo(conn);
-    }
-    conn.feed = feed;
+  }
+
+  /** Starts delivering a group to this connection, after the device's cursor (or `since`, when it joined). */
+  private async openGroupFeed(conn: DeviceConnection, group: string, since: number): Promise<void> {
+    const s = conn.session;
+    if (!s || conn.closed || conn.groupFeeds?.has(group)) return;
+    // Registered before the read, as presence is: a sender stores, then looks up the group's replicas.
+    await this.registerForGroup(group);
+    const key = `${s.userId}\n${s.deviceId}`;
+    const cursor = Math.max(since, await this.o.store.getCursor(group, key));
+    if (conn.closed || conn.groupFeeds?.has(group)) return;
+    const feed = this.newFeed(conn, group, key, cursor);
+    (conn.groupFeeds ??= new Map()).set(group, feed);
+    let set = this.byGroup.get(group);
+    if (!set) this.byGroup.set(group, (set = new Set()));
+    set.add(conn);
     feed.start();
-    // Senders may route by a presence view up to ROUTE_CACHE_MS old that does not
-    // show this connection yet: read the inbox once more after that.
-    setTimeout(() => {
-      if (!conn.closed) feed.recheck();
-    }, ROUTE_CACHE_MS + RECHECK_MARGIN_MS).unref();
-    return this.sessionInfo(conn);
+  }
+
+  private closeGroupFeed(conn: DeviceConnection, group: string): Promise<void> {
+    const feed = conn.groupFeeds?.get(group);
+    if (!feed) return Promise.resolve();
+    conn.groupFeeds!.delete(group);
+    const set = this.byGroup.get(group);
+    set?.delete(conn);
+    if (set?.size === 0) this.byGroup.delete(group);
+    return feed.stop();
+  }
+
+  private registerForGroup(group: string): Promise<void> {
+    let p = this.registeredGroups.get(group);
+    if (!p) {
+      p = this.o.groups.registerGateway(group, this.o.gatewayId);
+      this.registeredGroups.set(group, p);
+      p.catch(() => this.registeredGroups.delete(group));
+    }
+    return p;
+  }
+
+  /** A user joined or left a group: their devices here and on other replicas open or close its feed. */
+  membershipChanged(user: string, group: string, joined: boolean, since: number): void {
+    this.applyMembership(user, group, joined, since);
+    // A fresh look: unlike a missed message push, a missed feed opening is not repaired by a later read.
+    this.presenceForRouting(user, 0).then(
+      (p) => {
+        for (const g of this.remoteGateways(p)) {
+          this.o.notifier.send(g, { t: 'member', user, group, joined, since });
+          this.o.metrics.notices.inc({ direction: 'out', type: 'member' });
+        }
+      },
+      (err: unknown) => this.o.logger.warn('Membership change not routed', { err, user, group }),
+    );
+  }
+
+  private applyMembership(user: string, group: string, joined: boolean, since: number): void {
+    for (const c of this.byUser.get(user) ?? []) {
+      const p = joined ? this.openGroupFeed(c, group, since) : this.closeGroupFeed(c, group);
+      p.catch((err: unknown) => {
+        this.o.logger.warn('Failed to open or close a group feed', { err, user, group });
+        if (joined && !c.closed) c.close(CloseCode.INTERNAL_ERROR, 'could not start a group feed');
+      });
+    }
   }
 
   /** Tells the device why (oneway onKicked), then closes with 4001. */
@@ -296,8 +387,9 @@ export class Hub {
     }
     this.o.logger.debug('Device disconnected', { user: s.userId, device: s.deviceId, code, reason });
     const feed = conn.feed;
+    const groupStops = [...(conn.groupFeeds?.keys() ?? [])].map((g) => this.closeGroupFeed(conn, g));
     void (async () => {
-      await feed?.stop();
+      await Promise.all([feed?.stop(), ...groupStops]);
       // On shutdown our liveness record goes away instead: one write, not one per device.
       if (this.shuttingDown) return;
       await this.o.presence.unregister(s.userId, s.deviceId, conn.id);
@@ -318,7 +410,11 @@ export class Hub {
     for (const [to, list] of byTo) this.offerLocal(to, list);
     // Batches are routed one after another so notices leave in sequence order
     // (a feed that sees a later number first goes to the store for the gap).
-    const lookups = [...byTo.keys()].map((to) => this.presenceForRouting(to));
+    const lookups = [...byTo.keys()].map((to) =>
+      isGroupId(to)
+        ? this.groupGatewaysForRouting(to)
+        : this.presenceForRouting(to).then((p) => this.remoteGateways(p)),
+    );
     this.routing = this.routing
       .then(async () => {
         const results = await Promise.allSettled(lookups);
@@ -332,7 +428,7 @@ export class Hub {
             });
             return;
           }
-          for (const g of this.remoteGateways(r.value)) perGateway.set(g, [...(perGateway.get(g) ?? []), ...list]);
+          for (const g of r.value) perGateway.set(g, [...(perGateway.get(g) ?? []), ...list]);
         });
         for (const [g, list] of perGateway) {
           this.o.notifier.send(g, { t: 'msgs', docs: list });
@@ -343,11 +439,31 @@ export class Hub {
       .catch((err: unknown) => this.o.logger.warn('Failed to route stored messages', { err }));
   }
 
-  private offerLocal(user: string, docs: InboxDoc[]): void {
-    for (const c of this.byUser.get(user) ?? []) {
+  private offerLocal(to: string, docs: InboxDoc[]): void {
+    if (isGroupId(to)) {
+      for (const c of this.byGroup.get(to) ?? []) {
+        const feed = c.groupFeeds?.get(to);
+        if (feed) for (const d of docs) feed.offer(d);
+      }
+      return;
+    }
+    for (const c of this.byUser.get(to) ?? []) {
       const feed = c.feed;
       if (feed) for (const d of docs) feed.offer(d);
     }
+  }
+
+  /** Other live replicas registered for a group, reused for ROUTE_CACHE_MS (as presence is). */
+  private groupGatewaysForRouting(group: string): Promise<Set<string>> {
+    const now = Date.now();
+    let hit = this.groupRouteCache.get(group);
+    if (!hit || now - hit.at >= ROUTE_CACHE_MS) {
+      if (this.groupRouteCache.size >= 10_000) this.groupRouteCache.clear();
+      hit = { at: now, gws: this.o.groups.gatewaysOf(group) };
+      this.groupRouteCache.set(group, hit);
+      hit.gws.catch(() => this.groupRouteCache.delete(group));
+    }
+    return hit.gws.then((gws) => new Set(gws.filter((g) => g !== this.o.gatewayId && this.o.registry.isAliveId(g))));
   }
 
   /** Other live replicas holding a device of this user. */
@@ -421,6 +537,9 @@ export class Hub {
         case 'presence':
           for (const ev of n.items) this.deliverPresence(ev);
           break;
+        case 'member':
+          this.applyMembership(n.user, n.group, n.joined, n.since);
+          break;
       }
     }
   }
@@ -428,8 +547,8 @@ export class Hub {
   /** Notices may have been lost (mq reconnect): every feed re-reads the store once. */
   resync(): void {
     for (const c of this.connections) {
-      const feed = c.feed;
-      feed?.poke();
+      c.feed?.poke();
+      for (const f of c.groupFeeds?.values() ?? []) f.poke();
     }
   }
 
@@ -532,6 +651,7 @@ export class Hub {
     for (const c of [...this.connections]) {
       const feed = c.feed;
       if (feed) feeds.push(feed.stop());
+      for (const f of c.groupFeeds?.values() ?? []) feeds.push(f.stop());
       c.close(CloseCode.GOING_AWAY, 'gateway shutting down', 1000);
     }
     await Promise.all(feeds);

@@ -1,28 +1,28 @@
 // messaging::IMessageServer for devices: send (validated, stored durably, then
 // answered), ack, history, presence, resume. The sender and the acting device
 // come from the connection's session, never from the payload.
-import type { HistoryPage, Message, Presence, SendResult } from '../../../proto/gen/ts/messaging.js';
+import type { Group, HistoryPage, Presence, SendResult } from '../../../proto/gen/ts/messaging.js';
 import type { IMessageServerServant } from '../../../proto/gen/ts/messaging.tce.js';
 import type { CallContext } from '../../runtime/src/call-context.js';
 import { PlatformError, invalidArgument } from '../../runtime/src/errors.js';
-import { toMessage } from './device-feed.js';
 import type { DeviceConnection } from './device-connection.js';
 import { sessionOf } from './local-invoke.js';
 import type { MessageStore } from './message-store.js';
 import { MimeTextError, parseMimeText } from './mimetext.js';
-import { findEnd, type SendPipeline } from './send-pipeline.js';
+import { historyLimit, readHistory } from './history.js';
+import type { SendPipeline, SendRequest } from './send-pipeline.js';
+import { checkGroupId, type GroupService } from './group-service.js';
+import { isGroupId } from './group-store.js';
 import type { UserDirectory } from './user-directory.js';
 
 const USER_ID = /^[\x21-\x7e]{1,128}$/;
 const CLIENT_MSG_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-export const MAX_HISTORY_LIMIT = 100;
-/** Point reads one history call may spend looking for a peer's messages. */
-const HISTORY_SCAN = 1000;
 const MAX_PRESENCE_IDS = 256;
 
 export interface MessageServantDeps {
   pipeline: SendPipeline;
   store: MessageStore;
+  groups: GroupService;
   users: UserDirectory | undefined;
   /** Answers, and subscribes the connection to changes of these users (onPresence). */
   presenceOf(userIds: readonly string[], conn: DeviceConnection): Promise<Presence[]>;
@@ -35,6 +35,14 @@ export class MessageServant implements IMessageServerServant {
   async send(to: string, mime_text: string, client_msg_id: string, ctx: CallContext): Promise<SendResult> {
     const s = sessionOf(ctx);
     if (!USER_ID.test(to)) throw invalidArgument('to: expected a user id (1-128 printable ASCII characters)');
+    if (isGroupId(to)) throw invalidArgument(`to: ${to} is a group; send to it with sendGroup`);
+    const req = this.sendRequest(mime_text, client_msg_id, ctx);
+    if (this.d.users && to !== s.userId) await this.d.users.assertExists(to);
+    return this.d.pipeline.submit({ ...req, from: s.userId, to });
+  }
+
+  /** What send and sendGroup check alike: the body (to canonical form) and the client message id. */
+  private sendRequest(mime_text: string, client_msg_id: string, ctx: CallContext): Omit<SendRequest, 'from' | 'to'> {
     if (client_msg_id && !CLIENT_MSG_ID.test(client_msg_id)) {
       throw invalidArgument('client_msg_id: expected 1-64 of A-Z a-z 0-9 . _ : -');
     }
@@ -45,14 +53,7 @@ export class MessageServant implements IMessageServerServant {
       if (err instanceof MimeTextError) throw invalidArgument(err.message);
       throw err;
     }
-    if (this.d.users && to !== s.userId) await this.d.users.assertExists(to);
-    return this.d.pipeline.submit({
-      from: s.userId,
-      to,
-      mime: canonical,
-      cmid: client_msg_id,
-      retry: ctx.extra.retry === '1' || ctx.extra.retry === 'true',
-    });
+    return { mime: canonical, cmid: client_msg_id, retry: ctx.extra.retry === '1' || ctx.extra.retry === 'true' };
   }
 
   ack(seq: number, ctx: CallContext): void {
@@ -64,38 +65,8 @@ export class MessageServant implements IMessageServerServant {
   async history(peer: string, before_seq: number, limit: number, ctx: CallContext): Promise<HistoryPage> {
     const s = sessionOf(ctx);
     if (peer && !USER_ID.test(peer)) throw invalidArgument('peer: expected a user id or empty for everyone');
-    if (!Number.isSafeInteger(before_seq) || before_seq < 0)
-      throw invalidArgument('before_seq must be ≥ 0 (0 = newest)');
-    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_HISTORY_LIMIT) {
-      throw invalidArgument(`limit must be between 1 and ${MAX_HISTORY_LIMIT} (0 = 20)`);
-    }
-    const want = limit || 20;
-    const c = await this.d.store.getCounter(s.userId);
-    const floor = c.trimmed;
-    // Highest sequence number not yet examined; the newest page starts at the real end (the hint may lag).
-    let top = before_seq > 0 ? before_seq - 1 : await findEnd(this.d.store, s.userId, Math.max(c.seq, floor));
-    const messages: Message[] = [];
-    let scanned = 0;
-    while (top > floor && messages.length < want && scanned < HISTORY_SCAN) {
-      const n = Math.min(32, top - floor, HISTORY_SCAN - scanned);
-      const lo = top - n + 1;
-      const docs = await this.d.store.getRange(s.userId, lo, n);
-      scanned += n;
-      let i = n - 1;
-      for (; i >= 0; i--) {
-        const d = docs[i];
-        if (d && !d.tomb && (!peer || d.from === peer)) {
-          messages.push(toMessage(d));
-          if (messages.length === want) {
-            i--;
-            break;
-          }
-        }
-      }
-      top = lo + i;
-    }
-    const hasMore = top > floor;
-    return { messages, next_before_seq: hasMore ? top + 1 : 0, has_more: hasMore };
+    const want = historyLimit(before_seq, limit);
+    return readHistory(this.d.store, s.userId, before_seq, want, (d) => !peer || d.from === peer);
   }
 
   async presence(user_ids: string[], ctx: CallContext): Promise<Presence[]> {
@@ -112,5 +83,38 @@ export class MessageServant implements IMessageServerServant {
       throw invalidArgument('after_seq must be a non-negative integer');
     if (!s.conn.feed) throw new PlatformError('UNAVAILABLE', 'the session is still starting; retry');
     s.conn.feed.resume(after_seq);
+  }
+
+  // ------------------------------------------------------------------ groups (group-service.ts)
+
+  createGroup(name: string, members: string[], ctx: CallContext): Promise<Group> {
+    return this.d.groups.create(sessionOf(ctx).userId, name, members);
+  }
+
+  sendGroup(group_id: string, mime_text: string, client_msg_id: string, ctx: CallContext): Promise<SendResult> {
+    const s = sessionOf(ctx);
+    checkGroupId(group_id);
+    return this.d.groups.send(s.userId, group_id, this.sendRequest(mime_text, client_msg_id, ctx));
+  }
+
+  groupHistory(group_id: string, before_seq: number, limit: number, ctx: CallContext): Promise<HistoryPage> {
+    const s = sessionOf(ctx);
+    return this.d.groups.history(s.userId, group_id, before_seq, historyLimit(before_seq, limit));
+  }
+
+  groups(ctx: CallContext): Promise<Group[]> {
+    return this.d.groups.list(sessionOf(ctx).userId);
+  }
+
+  addMembers(group_id: string, members: string[], ctx: CallContext): Promise<Group> {
+    return this.d.groups.add(sessionOf(ctx).userId, group_id, members);
+  }
+
+  leaveGroup(group_id: string, ctx: CallContext): Promise<void> {
+    return this.d.groups.leave(sessionOf(ctx).userId, group_id);
+  }
+
+  group(group_id: string, ctx: CallContext): Promise<Group> {
+    return this.d.groups.get(sessionOf(ctx).userId, group_id);
   }
 }

@@ -14,7 +14,9 @@ export type Notice =
   /** A newer connection of this device opened elsewhere: close the older one. */
   | { t: 'kick'; user: string; device: string; conn: string; at: number }
   /** Online/offline changes for watchers there. */
-  | { t: 'presence'; items: Presence[] };
+  | { t: 'presence'; items: Presence[] }
+  /** A user joined or left a group: their devices there open or close the group's feed. */
+  | { t: 'member'; user: string; group: string; joined: boolean; since: number };
 
 /** The wire form: one JSON document holding the notices of one flush. */
 export function encodeNotices(notices: Notice[]): Buffer {

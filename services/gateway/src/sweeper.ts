@@ -3,6 +3,7 @@
 // retention. Nothing here relies on TTL indexes (FerretDB has none that delete).
 import type { Db } from 'mongodb';
 import type { Logger } from '../../runtime/src/logger.js';
+import type { GroupStore } from './group-store.js';
 import type { GatewayRegistry } from './gateway-registry.js';
 import type { MessageStore } from './message-store.js';
 import type { Notifier } from './notices.js';
@@ -13,6 +14,7 @@ export interface SweeperOptions {
   store: MessageStore;
   presence: PresenceStore;
   registry: GatewayRegistry;
+  groups: GroupStore;
   notifier: Notifier;
   logger: Logger;
   intervalMs: number;
@@ -45,6 +47,7 @@ export function startSweeper(o: SweeperOptions): Sweeper {
       await o.notifier
         .forget(g._id)
         .catch((err: unknown) => o.logger.warn('Failed to remove a dead gateway topic', { err, gateway: g._id }));
+      await o.groups.forgetGateway(g._id);
       await o.registry.forget(g);
     }
     o.logger.info('Swept dead gateways', { gateways: dead.map((g) => g._id), presenceEntries: removed });

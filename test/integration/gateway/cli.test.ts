@@ -7,8 +7,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, repoRoot, run, startService, type ServiceProcess } from '../../support/index.js';
-import { startPlatform, type Platform } from './platform.js';
+import { freePort, startService, type ServiceProcess } from '../../support/index.js';
+import { startPlatform, tceAs, type Platform } from './platform.js';
 
 describe('gateway: the tce CLI', function () {
   this.timeout(240_000);
@@ -16,11 +16,10 @@ describe('gateway: the tce CLI', function () {
   let files: ServiceProcess;
   let dir: string;
   let url: string;
-  const tce = (who: string, args: string[]) =>
-    run(process.execPath, [path.join(repoRoot, 'bin', 'tce.js'), ...args, '--url', url], {
-      env: { TCE_HOME: path.join(dir, who), TCE_PASSWORD: `pw-${who}-Long-Enough-9` },
-      timeoutMs: 60_000,
-    });
+  const tce = tceAs(
+    () => dir,
+    () => url,
+  );
 
   before(async function () {
     p = await startPlatform({ gateways: 0 });

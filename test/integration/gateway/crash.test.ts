@@ -6,32 +6,25 @@ import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
 import { PRESENCE_COLLECTION, type PresenceDoc } from '../../../services/gateway/src/presence-store.js';
 import { waitFor } from '../../support/index.js';
-import { Device, newUser, startPlatform, type Platform } from './platform.js';
+import { newUser, twoGatewaySuite, type Device, type Platform } from './platform.js';
 
 const text = (t: string) => [{ type: 'text' as const, text: t }];
 
 describe('gateway: crashes', function () {
   this.timeout(240_000);
+  const suite = twoGatewaySuite();
   let p: Platform;
-  const devices: Device[] = [];
+  const track = (...ds: Device[]): void => ds.forEach((device) => suite.track({ device }));
 
-  before(async function () {
-    p = await startPlatform({ gateways: 2 });
-  });
-
-  afterEach(function () {
-    for (const d of devices.splice(0)) d.close();
-  });
-
-  after(async function () {
-    await p?.stop();
+  before(function () {
+    p = suite.platform();
   });
 
   it('kill -9 of either gateway mid-conversation: nothing lost, no duplicate shown', async function () {
     const [g1, g2] = p.gateways as [(typeof p.gateways)[0], (typeof p.gateways)[0]];
     const a = await newUser([g1.url, g2.url], 'sender');
     const b = await newUser([g2.url, g1.url], 'receiver');
-    devices.push(a.device, b.device);
+    track(a.device, b.device);
     const n = 60;
     const results: string[] = [];
     const sending = (async () => {
@@ -68,7 +61,7 @@ describe('gateway: crashes', function () {
     const other = await p.startGateway('gw-3');
     const watcher = await newUser(live.url, 'watcher');
     const lonely = await newUser(other.url, 'lonely');
-    devices.push(watcher.device, lonely.device);
+    track(watcher.device, lonely.device);
     const [before] = await watcher.device.client.presence([lonely.userId]);
     assert.equal(before!.online, true);
     await other.proc.kill9();

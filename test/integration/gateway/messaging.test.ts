@@ -9,33 +9,21 @@ import { GpsPoint } from '../../../proto/gen/ts/location.js';
 import { MqClient } from '../../../services/mq/src/client/index.js';
 import { CloseCode, IFACES, TceError, type Receipt } from '../../../sdk/src/index.js';
 import { waitFor } from '../../support/index.js';
-import { Device, newUser, startPlatform, type Platform } from './platform.js';
+import { Device, newUser, twoGatewaySuite, type Platform } from './platform.js';
 
 const text = (t: string) => [{ type: 'text' as const, text: t }];
 
 describe('gateway: messaging across replicas', function () {
   this.timeout(180_000);
+  const suite = twoGatewaySuite();
+  const track = suite.track;
   let p: Platform;
   let g1: string;
   let g2: string;
-  const devices: Device[] = [];
-  const track = <T extends { device: Device }>(u: T): T => {
-    devices.push(u.device);
-    return u;
-  };
 
-  before(async function () {
-    p = await startPlatform({ gateways: 2 });
-    g1 = p.gateways[0]!.url;
-    g2 = p.gateways[1]!.url;
-  });
-
-  afterEach(function () {
-    for (const d of devices.splice(0)) d.close();
-  });
-
-  after(async function () {
-    await p?.stop();
+  before(function () {
+    p = suite.platform();
+    [g1, g2] = suite.urls();
   });
 
   it('two devices on two gateways exchange messages both ways, with delivery receipts', async function () {

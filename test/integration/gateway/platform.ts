@@ -2,9 +2,19 @@
 // (FerretDB), auth, EasyMQ and one or more gateways — configured through the
 // environment exactly as the operator would.
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { generateKeySet, parseKeySet, signAccessToken, type KeySet } from '../../../services/tokens/src/index.js';
 import { TceClient, type ClientOptions, type ReceivedMessage } from '../../../sdk/src/index.js';
-import { freePort, startService, startStore, waitFor, type ServiceProcess, type Store } from '../../support/index.js';
+import {
+  freePort,
+  repoRoot,
+  run,
+  startService,
+  startStore,
+  waitFor,
+  type ServiceProcess,
+  type Store,
+} from '../../support/index.js';
 
 export interface Platform {
   store: Store;
@@ -166,4 +176,43 @@ export async function newUser(
   const userId = await device.client.register({ username, password });
   await device.client.login(username, password);
   return { device, userId, username, password };
+}
+
+/** Runs `tce` (bin/tce.js) as `who`: each person has their own TCE_HOME under `home()` and a password. */
+export function tceAs(home: () => string, url: () => string) {
+  return (who: string, args: string[]) =>
+    run(process.execPath, [path.join(repoRoot, 'bin', 'tce.js'), ...args, '--url', url()], {
+      env: { TCE_HOME: path.join(home(), who), TCE_PASSWORD: `pw-${who}-Long-Enough-9` },
+      timeoutMs: 60_000,
+    });
+}
+
+/**
+ * Mocha hooks for a suite against a platform with two gateways: started
+ * before, devices closed after each test, everything stopped after.
+ */
+export function twoGatewaySuite(): {
+  platform(): Platform;
+  urls(): [string, string];
+  track<T extends { device: Device }>(u: T): T;
+} {
+  let p: Platform | undefined;
+  const devices: Device[] = [];
+  before(async function () {
+    p = await startPlatform({ gateways: 2 });
+  });
+  afterEach(function () {
+    for (const d of devices.splice(0)) d.close();
+  });
+  after(async function () {
+    await p?.stop();
+  });
+  return {
+    platform: () => p!,
+    urls: () => [p!.gateways[0]!.url, p!.gateways[1]!.url],
+    track: (u) => {
+      devices.push(u.device);
+      return u;
+    },
+  };
 }

@@ -21,6 +21,7 @@ const message = fc.record({
   mime_text: str,
   client_msg_id: str,
   sent_at: long,
+  group_id: str,
 });
 const hit = fc.record({ user_id: str, lon: dbl, lat: dbl, time: long, distance_m: dbl, partition: int });
 const frame = fc.record({
@@ -143,6 +144,15 @@ describe('SDK codec (IDL model) vs ts-proto', function () {
     // An absent struct result decodes to its empty value, as the runtime's proxies do.
     const empty = codec.decodeResponse('messaging.IMessageServer', 'send', new Uint8Array()) as messaging.SendResult;
     assert.deepEqual(empty, { msg_id: '', seq: 0, sent_at: 0, duplicate: false });
+  });
+
+  it('group methods (sequence<string> arguments, sequence<Group> results) match the generated messages', function () {
+    const req = codec.encodeRequest('messaging.IMessageServer', 'createGroup', ['trip', ['u_b', 'u_c']]);
+    assert.deepEqual(messaging.IMessageServerCreateGroupRequest.decode(req), { name: 'trip', members: ['u_b', 'u_c'] });
+    const g: messaging.Group = { group_id: 'g_1', name: 'trip', created_by: 'u_a', created_at: 7, members: ['u_a'] };
+    const resp = messaging.IMessageServerGroupsResponse.encode({ value: [g, { ...g, group_id: 'g_2' }] }).finish();
+    assert.deepEqual(codec.decodeResponse('messaging.IMessageServer', 'groups', resp), [g, { ...g, group_id: 'g_2' }]);
+    assert.equal(codec.decodeResponse('messaging.IMessageServer', 'leaveGroup', new Uint8Array()), undefined);
   });
 
   it('refuses values of the wrong type with the field named', function () {
