@@ -115,6 +115,17 @@ export class DeviceFeed {
   /** A newly stored message for this user (from the push router). */
   offer(doc: InboxDoc): void {
     if (this.stopped || doc.seq <= this.sent) return;
+    // The usual case, and the hot one for a group's fan-out: the next message, room in the window.
+    if (
+      doc.seq === this.sent + 1 &&
+      this.buffer.size === 0 &&
+      !this.resetting &&
+      this.inflight.length < this.deps.window
+    ) {
+      this.dispatch(doc);
+      this.pump();
+      return;
+    }
     if (this.buffer.size >= this.maxBuffered && doc.seq !== this.sent + 1) {
       this.needRead = true;
       this.pump();

@@ -11,7 +11,7 @@ import type { MessageStore } from './message-store.js';
 import { findEnd, type SendPipeline, type SendRequest } from './send-pipeline.js';
 import type { UserDirectory } from './user-directory.js';
 
-export const MAX_GROUP_MEMBERS = 10_000;
+export const MAX_GROUP_MEMBERS = 20_000;
 export const MAX_MEMBERS_PER_CALL = 1000;
 const MAX_NAME_CHARS = 100;
 const USER_ID = /^[\x21-\x7e]{1,128}$/;
