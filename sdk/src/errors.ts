@@ -1,20 +1,8 @@
 // Errors the SDK reports: a platform error code (the closed list in
 // docs/protocol.md) and the server's message.
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'PERMISSION_DENIED'
-  | 'UNAUTHENTICATED'
-  | 'RESOURCE_EXHAUSTED'
-  | 'FAILED_PRECONDITION'
-  | 'ABORTED'
-  | 'OUT_OF_RANGE'
-  | 'UNIMPLEMENTED'
-  | 'UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED'
-  | 'CANCELLED'
-  | 'INTERNAL';
+import type { ErrorCode } from '../../services/runtime/src/error-codes.js';
+
+export type { ErrorCode };
 
 export class TceError extends Error {
   override name = 'TceError';

@@ -5,24 +5,7 @@ import { ModelCodec, type IdlModel } from './codec.js';
 
 export const codec = new ModelCodec(model as unknown as IdlModel);
 
-export const FrameKind = { CALL: 1, RETURN: 2, ERROR: 3, ONEWAY: 4, PING: 5, PONG: 6 } as const;
-
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  PROTOCOL_ERROR: 1002,
-  UNSUPPORTED_DATA: 1003,
-  POLICY_VIOLATION: 1008,
-  TOO_BIG: 1009,
-  INTERNAL_ERROR: 1011,
-  DISPLACED: 4001,
-  TOKEN_REVOKED: 4002,
-  TOKEN_EXPIRED: 4003,
-  SLOW_CONSUMER: 4004,
-  LOGIN_TIMEOUT: 4005,
-  IDLE_TIMEOUT: 4006,
-  DELIVERY_FAILED: 4007,
-} as const;
+export { CloseCode, FrameKind } from '../../services/gateway/src/protocol-constants.js';
 
 /** messaging::Frame as the SDK holds it. */
 export interface WireFrame {

@@ -1,7 +1,8 @@
 // Two RPC peers wired back to back: calls out, calls in, errors, timeouts,
 // oneway, and what happens to pending calls when the connection goes.
 import assert from 'node:assert/strict';
-import { codec, RpcPeer, TceError, backoffDelay } from '../../../sdk/src/index.js';
+import { codec, decodeFrame, encodeFrame, FrameKind, RpcPeer, TceError, backoffDelay } from '../../../sdk/src/index.js';
+import { waitFor } from '../../support/index.js';
 
 function pair(
   serverServants: Map<string, object>,
@@ -44,6 +45,38 @@ describe('SDK RPC peer', function () {
       (e: TceError) => e.code === 'FAILED_PRECONDITION' && e.message === 'not counting',
     );
     await assert.rejects(a.call('messaging.IMessageServer', 'ack', [1]), (e: TceError) => e.code === 'UNIMPLEMENTED');
+  });
+
+  it("answers the platform's calls the app has no handler for with UNIMPLEMENTED, naming what is missing", async function () {
+    // The device side (b) implements ITerminal with onMessage only.
+    const { a } = pair(new Map([['messaging.ITerminal', { onMessage: () => undefined }]]));
+    const refused = (message: string) => (e: TceError) => {
+      assert.deepEqual([e.code, e.message], ['UNIMPLEMENTED', message]);
+      return true;
+    };
+    await assert.rejects(
+      a.call('location.ILocationQuery', 'latest', [[]]),
+      refused('this device does not implement location.ILocationQuery'),
+    );
+    await assert.rejects(
+      a.call('messaging.ITerminal', 'onKicked', ['x']),
+      refused('messaging.ITerminal.onKicked is not implemented'),
+    );
+    await a.call('messaging.ITerminal', 'onMessage', [{ msg_id: 'm', seq: 1 }]);
+    // A method the IDL does not have (sent by name, as a newer platform might).
+    const answers: Uint8Array[] = [];
+    const device = new RpcPeer(
+      { send: (d) => void answers.push(d) },
+      codec,
+      new Map([['messaging.ITerminal', { onMessage: () => undefined }]]),
+    );
+    device.receive(encodeFrame({ id: 7, kind: FrameKind.CALL, iface: 'messaging.ITerminal', method: 'onTeleport' }));
+    await waitFor('the answer', () => answers.length === 1);
+    const f = decodeFrame(answers[0]!);
+    assert.deepEqual(
+      [f.id, f.kind, f.error_code, f.error_message],
+      [7, FrameKind.ERROR, 'UNIMPLEMENTED', 'messaging.ITerminal has no method onTeleport'],
+    );
   });
 
   it('times out, and fails pending calls when closed', async function () {
