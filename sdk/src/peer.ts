@@ -3,6 +3,7 @@
 // both on the same connection.
 import type { ModelCodec } from './codec.js';
 import { TceError, type ErrorCode } from './errors.js';
+import { ERROR_CODES } from '../../services/runtime/src/error-codes.js';
 import { decodeFrame, encodeFrame, FrameKind, type WireFrame } from './protocol.js';
 
 export interface PeerSocket {
@@ -26,22 +27,7 @@ interface Pending {
   method: string;
 }
 
-const CODES = new Set<string>([
-  'INVALID_ARGUMENT',
-  'NOT_FOUND',
-  'ALREADY_EXISTS',
-  'PERMISSION_DENIED',
-  'UNAUTHENTICATED',
-  'RESOURCE_EXHAUSTED',
-  'FAILED_PRECONDITION',
-  'ABORTED',
-  'OUT_OF_RANGE',
-  'UNIMPLEMENTED',
-  'UNAVAILABLE',
-  'DEADLINE_EXCEEDED',
-  'CANCELLED',
-  'INTERNAL',
-]);
+const CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
