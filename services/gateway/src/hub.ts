@@ -410,10 +410,9 @@ export class Hub {
     for (const [to, list] of byTo) this.offerLocal(to, list);
     // Batches are routed one after another so notices leave in sequence order
     // (a feed that sees a later number first goes to the store for the gap).
+    const presence = this.presenceForRoutingMany([...byTo.keys()].filter((to) => !isGroupId(to)));
     const lookups = [...byTo.keys()].map((to) =>
-      isGroupId(to)
-        ? this.groupGatewaysForRouting(to)
-        : this.presenceForRouting(to).then((p) => this.remoteGateways(p)),
+      isGroupId(to) ? this.groupGatewaysForRouting(to) : presence.get(to)!.then((p) => this.remoteGateways(p)),
     );
     this.routing = this.routing
       .then(async () => {
@@ -475,15 +474,43 @@ export class Hub {
     return out;
   }
 
+  /** presenceForRouting for a batch: the users not in the cache are read with one query. */
+  private presenceForRoutingMany(users: readonly string[]): Map<string, Promise<PresenceDoc | null>> {
+    const now = Date.now();
+    const out = new Map<string, Promise<PresenceDoc | null>>();
+    const missing: string[] = [];
+    for (const u of users) {
+      const hit = this.routeCache.get(u);
+      if (hit && now - hit.at < ROUTE_CACHE_MS) out.set(u, hit.doc);
+      else missing.push(u);
+    }
+    if (missing.length <= 1) {
+      for (const u of missing) out.set(u, this.presenceForRouting(u));
+      return out;
+    }
+    this.trimRouteCache(now, missing.length);
+    const batch = this.o.presence.getMany(missing);
+    for (const u of missing) {
+      const doc = batch.then((m) => m.get(u) ?? null);
+      this.routeCache.set(u, { at: now, doc });
+      doc.catch(() => this.routeCache.delete(u));
+      out.set(u, doc);
+    }
+    return out;
+  }
+
+  private trimRouteCache(now: number, adding: number): void {
+    if (this.routeCache.size + adding < 100_000) return;
+    for (const [k, v] of this.routeCache) if (now - v.at >= ROUTE_CACHE_MS) this.routeCache.delete(k);
+    if (this.routeCache.size + adding >= 100_000) this.routeCache.clear();
+  }
+
   /** The user's presence document for routing, reused for ROUTE_CACHE_MS (see there why that is safe). */
   private presenceForRouting(user: string, ttlMs = ROUTE_CACHE_MS): Promise<PresenceDoc | null> {
     const now = Date.now();
     const hit = this.routeCache.get(user);
     if (hit && now - hit.at < ttlMs) return hit.doc;
-    if (this.routeCache.size >= 100_000) {
-      for (const [k, v] of this.routeCache) if (now - v.at >= ROUTE_CACHE_MS) this.routeCache.delete(k);
-      if (this.routeCache.size >= 100_000) this.routeCache.clear();
-    }
+    this.trimRouteCache(now, 1);
     const doc = this.o.presence.get(user);
     this.routeCache.set(user, { at: now, doc });
     doc.catch(() => this.routeCache.delete(user));
