@@ -221,4 +221,38 @@ describe('gateway: group conversations', function () {
     assert.equal((await sendGroup(c, g.group_id, 'still fine')).seq, 1);
     assert.equal((await call<Group[]>(b.device.client, 'groups', [])).length, 0);
   });
+
+  // Last: it kills a gateway (restarted on the same port).
+  it('kill -9 of a member’s gateway mid-conversation: nothing lost, no duplicate shown', async function () {
+    const p = suite.platform();
+    const [gw1, gw2] = p.gateways as [(typeof p.gateways)[0], (typeof p.gateways)[0]];
+    const a = track(await newUser([gw1.url, gw2.url], 'gsender'));
+    const b = track(await newUser([gw2.url, gw1.url], 'gmember'));
+    const g = await call<Group>(a.device.client, 'createGroup', ['crash', [b.userId]]);
+    const n = 40;
+    const ids: string[] = [];
+    const sending = (async () => {
+      for (let i = 0; i < n; i++) ids.push((await sendGroup(a.device.client, g.group_id, `m${i}`)).msg_id);
+    })();
+    await waitFor('10 group messages before the crash', () => groupTexts(b.device, g.group_id).length >= 10, {
+      timeoutMs: 60_000,
+    });
+    await gw2.proc.kill9();
+    const restarted = await p.startGateway('gw-2', { TCE_WS_PORT: String(gw2.port) });
+    await sending;
+    await sendGroup(a.device.client, g.group_id, 'end');
+    await waitFor('the last group message', () => groupTexts(b.device, g.group_id).includes(`${n + 1}:end`), {
+      timeoutMs: 60_000,
+    });
+    assert.deepEqual(groupTexts(b.device, g.group_id), [
+      ...Array.from({ length: n }, (_, i) => `${i + 1}:m${i}`),
+      `${n + 1}:end`,
+    ]);
+    assert.deepEqual(
+      b.device.seen.filter((m) => m.group_id === g.group_id && m.seq <= n).map((m) => m.msg_id),
+      ids,
+    );
+    assert.ok(b.device.closes.length >= 1, 'the member was disconnected by the crash');
+    assert.equal(restarted.proc.process.running, true);
+  });
 });
