@@ -247,7 +247,7 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
                 store,
                 pipeline,
                 users,
-                membershipChanged: (user, group, joined, since) => theHub.membershipChanged(user, group, joined, since),
+                membershipChanged: (who, group, joined, since) => theHub.membershipChanged(who, group, joined, since),
               }),
               presenceOf: (ids, conn) => theHub.presenceOf(ids, conn),
               maxMessageBytes: config.maxMessageBytes,

@@ -28,8 +28,8 @@ export interface GroupServiceDeps {
   store: MessageStore;
   pipeline: SendPipeline;
   users: UserDirectory | undefined;
-  /** A user joined or left: their connected devices open or close the group's feed. */
-  membershipChanged(user: string, group: string, joined: boolean, since: number): void;
+  /** Users joined or left: their connected devices open or close the group's feed. */
+  membershipChanged(users: readonly string[], group: string, joined: boolean, since: number): void;
   now?: () => number;
 }
 
@@ -68,7 +68,7 @@ export class GroupService {
     const doc: GroupDoc = { _id: newGroupId(), name: trimmed, createdBy: caller, createdAt: this.now() };
     await this.d.groups.create(doc);
     await this.d.groups.addMembers(doc._id, [caller, ...others], 0, doc.createdAt);
-    for (const u of [caller, ...others]) this.d.membershipChanged(u, doc._id, true, 0);
+    this.d.membershipChanged([caller, ...others], doc._id, true, 0);
     return this.describe(doc, true);
   }
 
@@ -116,7 +116,7 @@ export class GroupService {
     // New members get what is stored from now on: their devices start after the current end.
     const since = await findEnd(this.d.store, group, (await this.d.store.getCounter(group)).seq);
     const added = await this.d.groups.addMembers(group, others, since, this.now());
-    for (const u of added) this.d.membershipChanged(u, group, true, since);
+    this.d.membershipChanged(added, group, true, since);
     return this.describe(doc, true);
   }
 
@@ -125,7 +125,7 @@ export class GroupService {
     const removed = await this.d.groups.removeMember(group, caller);
     this.memberCache.delete(`${group}\n${caller}`);
     if (!removed) await this.notMember(group);
-    this.d.membershipChanged(caller, group, false, 0);
+    this.d.membershipChanged([caller], group, false, 0);
   }
 
   private async describe(doc: GroupDoc, withMembers: boolean): Promise<Group> {

@@ -339,18 +339,22 @@ export class Hub {
     return p;
   }
 
-  /** A user joined or left a group: their devices here and on other replicas open or close its feed. */
-  membershipChanged(user: string, group: string, joined: boolean, since: number): void {
-    this.applyMembership(user, group, joined, since);
-    // A fresh look: unlike a missed message push, a missed feed opening is not repaired by a later read.
-    this.presenceForRouting(user, 0).then(
-      (p) => {
-        for (const g of this.remoteGateways(p)) {
-          this.o.notifier.send(g, { t: 'member', user, group, joined, since });
-          this.o.metrics.notices.inc({ direction: 'out', type: 'member' });
+  /** Users joined or left a group: their devices here and on other replicas open or close its feed. */
+  membershipChanged(users: readonly string[], group: string, joined: boolean, since: number): void {
+    if (users.length === 0) return;
+    for (const u of users) this.applyMembership(u, group, joined, since);
+    // A fresh look (one query for all), not the routing cache: unlike a missed
+    // message push, a missed feed opening is not repaired by a later read.
+    this.o.presence.getMany(users).then(
+      (docs) => {
+        for (const user of users) {
+          for (const g of this.remoteGateways(docs.get(user) ?? null)) {
+            this.o.notifier.send(g, { t: 'member', user, group, joined, since });
+            this.o.metrics.notices.inc({ direction: 'out', type: 'member' });
+          }
         }
       },
-      (err: unknown) => this.o.logger.warn('Membership change not routed', { err, user, group }),
+      (err: unknown) => this.o.logger.warn('Membership change not routed', { err, users: users.length, group }),
     );
   }
 
