@@ -32,6 +32,12 @@ describe('operator leader election', function () {
     return op;
   };
   const leader = (op: OperatorProcess): Promise<number> => op.sum('tce_operator_leader');
+  /** Waits until `op` has read the Lease `n` more times (one read per retry period while standing by). */
+  const waitForLeaseReads = async (op: OperatorProcess, n: number): Promise<void> => {
+    const reads = () => op.sum('tce_operator_api_requests_total', (l) => l.verb === 'get' && l.resource === 'leases');
+    const start = await reads();
+    await waitFor(`${n} Lease reads`, async () => (await reads()) >= start + n, { timeoutMs: 20_000, intervalMs: 100 });
+  };
   const holder = async (): Promise<string | undefined> =>
     (await getJson<{ spec: { holderIdentity?: string } }>(kubectl, ['lease', 'tce-operator', '-n', 'default']))?.spec
       .holderIdentity;
@@ -68,8 +74,8 @@ describe('operator leader election', function () {
     const b = await start('b');
     await applyPlatform('one');
     await childrenOf('one');
-    // b has had several retry periods to (wrongly) take over.
-    await new Promise((r) => setTimeout(r, 2000));
+    // b has had several retry periods to (wrongly) take over: it read the Lease each time.
+    await waitForLeaseReads(b, 4);
     assert.equal(await holder(), 'a');
     assert.equal(await leader(b), 0);
     assert.equal(await platformWrites(b), 0, 'standby writes');
@@ -100,7 +106,7 @@ describe('operator leader election', function () {
   it('hands over at once when the leader stops cleanly (the Lease is released)', async function () {
     const b = ops[1]!;
     const c = await start('c');
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitForLeaseReads(c, 2);
     assert.equal(await leader(c), 0);
     const stoppedAt = Date.now();
     await b.stop();
