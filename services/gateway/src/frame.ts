@@ -3,6 +3,7 @@
 // native clients; keep the two in step.
 import { Frame } from '../../../proto/gen/ts/messaging.js';
 import { ERROR_CODES, type ErrorCode } from '../../runtime/src/errors.js';
+import { varintSize, writeVarint } from '../../runtime/src/varint.js';
 import { FrameKind } from './protocol-constants.js';
 
 export { Frame };
@@ -49,24 +50,6 @@ export function encodeFrame(f: Partial<Frame>): Buffer {
 /** Wire type 0 (varint) or 2 (length-delimited) tag for a Frame field. */
 const tag = (field: number, wire: 0 | 2): number => (field << 3) | wire;
 
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 0x80) {
-    buf[pos++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
-
 /**
  * Encodes CALL frames of one method, the gateway's pushes to devices: the
  * fields that never change (kind, interface, method, index, timeout) are
@@ -90,10 +73,7 @@ export class CallFrameEncoder {
   encode(id: number, payload: Uint8Array): Buffer {
     if (!Number.isSafeInteger(id) || id < 0) throw new RangeError(`invalid call id ${id}`);
     const size =
-      1 +
-      varintLength(id) +
-      this.fixed.length +
-      (payload.length ? 1 + varintLength(payload.length) + payload.length : 0);
+      1 + varintSize(id) + this.fixed.length + (payload.length ? 1 + varintSize(payload.length) + payload.length : 0);
     const buf = Buffer.allocUnsafe(size);
     let pos = 0;
     buf[pos++] = tag(1, 0);

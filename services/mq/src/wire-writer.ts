@@ -4,27 +4,9 @@
 // field as a chunk of its own, concatenated at the end: two allocations per
 // delivery plus a copy, which showed up as GC pauses at 100k+ messages/s.
 
-export function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 128) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
+import { varintSize, writeVarint } from '../../runtime/src/varint.js';
 
-/**
- * Writes v (a non-negative integer up to 2^53) as a protobuf varint at `pos`
- * (the caller made room: varintSize(v) bytes); returns the position after it.
- */
-export function writeVarint(b: Buffer, pos: number, v: number): number {
-  while (v >= 128) {
-    b[pos++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  b[pos++] = v;
-  return pos;
-}
+export { varintSize, writeVarint };
 
 export class WireWriter {
   private buf: Buffer;
