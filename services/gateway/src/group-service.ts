@@ -5,16 +5,15 @@
 // send, read and add.
 import type { Group, HistoryPage, SendResult } from '../../../proto/gen/ts/messaging.js';
 import { PlatformError, invalidArgument } from '../../runtime/src/errors.js';
-import { GROUP_ID, isGroupId, newGroupId, type GroupDoc, type GroupStore, type MemberDoc } from './group-store.js';
+import { GROUP_ID, isGroupId, newGroupId, type GroupDoc, type GroupStore } from './group-store.js';
 import { readHistory } from './history.js';
 import type { MessageStore } from './message-store.js';
 import { findEnd, type SendPipeline, type SendRequest } from './send-pipeline.js';
-import type { UserDirectory } from './user-directory.js';
+import { USER_ID, type UserDirectory } from './user-directory.js';
 
 export const MAX_GROUP_MEMBERS = 20_000;
 export const MAX_MEMBERS_PER_CALL = 1000;
 const MAX_NAME_CHARS = 100;
-const USER_ID = /^[\x21-\x7e]{1,128}$/;
 /**
  * How long a positive membership check is reused for sends. A member removed
  * on another replica may still send this long; leaving on this replica takes
@@ -69,7 +68,7 @@ export class GroupService {
     await this.d.groups.create(doc);
     await this.d.groups.addMembers(doc._id, [caller, ...others], 0, doc.createdAt);
     this.d.membershipChanged([caller, ...others], doc._id, true, 0);
-    return this.describe(doc, true);
+    return this.describe(doc);
   }
 
   async send(caller: string, group: string, req: Omit<SendRequest, 'from' | 'to'>): Promise<SendResult> {
@@ -96,7 +95,7 @@ export class GroupService {
     const doc = await this.d.groups.get(group);
     if (!doc) throw new PlatformError('NOT_FOUND', `group ${group} not found`);
     await this.assertMember(group, caller, false);
-    return this.describe(doc, true);
+    return this.describe(doc);
   }
 
   async add(caller: string, group: string, members: readonly string[]): Promise<Group> {
@@ -117,7 +116,7 @@ export class GroupService {
     const since = await findEnd(this.d.store, group, (await this.d.store.getCounter(group)).seq);
     const added = await this.d.groups.addMembers(group, others, since, this.now());
     this.d.membershipChanged(added, group, true, since);
-    return this.describe(doc, true);
+    return this.describe(doc);
   }
 
   async leave(caller: string, group: string): Promise<void> {
@@ -128,8 +127,9 @@ export class GroupService {
     this.d.membershipChanged([caller], group, false, 0);
   }
 
-  private async describe(doc: GroupDoc, withMembers: boolean): Promise<Group> {
-    const members: MemberDoc[] = withMembers ? await this.d.groups.memberList(doc._id) : [];
+  /** The group with its members. */
+  private async describe(doc: GroupDoc): Promise<Group> {
+    const members = await this.d.groups.memberList(doc._id);
     return this.toGroup(
       doc,
       members.map((m) => m.u),

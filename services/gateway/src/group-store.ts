@@ -9,7 +9,7 @@
 // document would lose concurrent changes).
 import crypto from 'node:crypto';
 import type { Collection, Db } from 'mongodb';
-import { isDuplicateKey } from './message-store.js';
+import { insertManyConflicts, isDuplicateKey } from './message-store.js';
 import { storePace, type StorePace } from './store-pacing.js';
 
 export interface GroupDoc {
@@ -101,18 +101,7 @@ export class GroupStore {
   async addMembers(group: string, users: readonly string[], since: number, now = Date.now()): Promise<string[]> {
     if (users.length === 0) return [];
     const docs: MemberDoc[] = users.map((u, i) => ({ _id: memberId(group, u), g: group, u, since, at: now + i / 1e3 }));
-    const taken = new Set<number>();
-    try {
-      await this.pace.writes.run(() => this.members.insertMany(docs, { ordered: false }), true);
-    } catch (err) {
-      const e = err as {
-        code?: number;
-        writeErrors?: { index: number; code: number }[] | { index: number; code: number };
-      };
-      const list = e.writeErrors ? (Array.isArray(e.writeErrors) ? e.writeErrors : [e.writeErrors]) : [];
-      if (list.length === 0 || list.some((w) => w.code !== 11000)) throw err;
-      for (const w of list) taken.add(w.index);
-    }
+    const taken = await this.pace.writes.run(() => insertManyConflicts(this.members, docs), true);
     return users.filter((_, i) => !taken.has(i));
   }
 

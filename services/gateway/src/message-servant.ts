@@ -13,9 +13,8 @@ import { historyLimit, readHistory } from './history.js';
 import type { SendPipeline, SendRequest } from './send-pipeline.js';
 import { checkGroupId, type GroupService } from './group-service.js';
 import { isGroupId } from './group-store.js';
-import type { UserDirectory } from './user-directory.js';
+import { USER_ID, type UserDirectory } from './user-directory.js';
 
-const USER_ID = /^[\x21-\x7e]{1,128}$/;
 const CLIENT_MSG_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const MAX_PRESENCE_IDS = 256;
 

@@ -72,7 +72,10 @@ export const isDuplicateKey = (err: unknown): boolean =>
   (err instanceof MongoServerError || err instanceof MongoBulkWriteError) && err.code === 11000;
 
 /** Indexes in `docs` whose insert failed on a duplicate key; rethrows anything else. */
-async function insertManyConflicts<T extends { _id: string }>(col: Collection<T>, docs: T[]): Promise<Set<number>> {
+export async function insertManyConflicts<T extends { _id: string }>(
+  col: Collection<T>,
+  docs: T[],
+): Promise<Set<number>> {
   const conflicts = new Set<number>();
   if (docs.length === 0) return conflicts;
   try {

@@ -5,6 +5,9 @@
 import { IAuthServerProxy } from '../../../proto/gen/ts/auth.tce.js';
 import { PlatformError } from '../../runtime/src/errors.js';
 
+/** What the gateway accepts as a user id (auth issues u_…; tests and tools may use others). */
+export const USER_ID = /^[\x21-\x7e]{1,128}$/;
+
 export interface UserDirectory {
   assertExists(userId: string): Promise<void>;
   close(): void;
