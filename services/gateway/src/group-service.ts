@@ -49,6 +49,16 @@ export function checkMembers(members: readonly string[], caller: string): string
   return [...out];
 }
 
+/** RESOURCE_EXHAUSTED when adding `adding` users to a group of `count` would pass MAX_GROUP_MEMBERS. */
+export function checkRoom(group: string, count: number, adding: number): void {
+  if (count + adding > MAX_GROUP_MEMBERS) {
+    throw new PlatformError(
+      'RESOURCE_EXHAUSTED',
+      `group ${group} would have more than ${MAX_GROUP_MEMBERS} members (it has ${count})`,
+    );
+  }
+}
+
 export class GroupService {
   private readonly memberCache = new Map<string, number>();
   private readonly now: () => number;
@@ -105,12 +115,7 @@ export class GroupService {
     await this.assertMember(group, caller, false);
     const others = checkMembers(members, caller);
     const count = await this.d.groups.count(group);
-    if (count + others.length > MAX_GROUP_MEMBERS) {
-      throw new PlatformError(
-        'RESOURCE_EXHAUSTED',
-        `group ${group} would have more than ${MAX_GROUP_MEMBERS} members (it has ${count})`,
-      );
-    }
+    checkRoom(group, count, others.length);
     await this.assertUsersExist(others);
     // New members get what is stored from now on: their devices start after the current end.
     const since = await findEnd(this.d.store, group, (await this.d.store.getCounter(group)).seq);
