@@ -103,13 +103,24 @@ export class Dispatcher {
 
 function withDeadline<T>(p: Promise<T>, deadline: number, label: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
+  const late = () => new PlatformError('DEADLINE_EXCEEDED', `${label} did not finish before its deadline`);
   return Promise.race([
-    p.finally(() => clearTimeout(t)),
+    // A servant that notices the deadline (ctx.cancelled) may settle in the same timer
+    // phase as our timer, before it: what settles after the deadline is still late, as a
+    // gRPC client would see it.
+    p
+      .finally(() => clearTimeout(t))
+      .then(
+        (v) => {
+          if (Date.now() > deadline) throw late();
+          return v;
+        },
+        (err: unknown) => {
+          throw Date.now() > deadline ? late() : err;
+        },
+      ),
     new Promise<T>((_, reject) => {
-      t = setTimeout(
-        () => reject(new PlatformError('DEADLINE_EXCEEDED', `${label} did not finish before its deadline`)),
-        Math.max(0, deadline - Date.now()),
-      );
+      t = setTimeout(() => reject(late()), Math.max(0, deadline - Date.now()));
     }),
   ]);
 }

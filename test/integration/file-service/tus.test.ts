@@ -263,7 +263,9 @@ describe('file-service: resumable uploads (tus) through nginx', function () {
       for (let i = 0; i < 2; i++) {
         const second = await waitFor('the second PATCH to meet the lock', async () => {
           const r = await patch(loc, 0, data);
-          return r.status === 423 ? r : undefined;
+          // Thrown, not returned: a timeout then says what the PATCH answered instead.
+          if (r.status !== 423) throw new Error(`the second PATCH answered ${r.status} ${r.body.toString()}`);
+          return r;
         });
         assert.equal(JSON.parse(second.body.toString()).error.message, 'another request is writing to this upload');
       }
