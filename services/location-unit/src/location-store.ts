@@ -1,5 +1,10 @@
 // MongoDB persistence of GPS data (works on FerretDB 1.x: plain inserts,
 // upserts, finds and indexes only).
+//   location_segments the write-ahead log: one document per (partition, batch)
+//                    holding the batch's points packed (segment-codec.ts). A
+//                    point is durable — and acked to mq — once its segment is
+//                    inserted; the compactor expands segments into the two
+//                    collections below and then deletes them.
 //   location_points  one document per point; _id = "<user>|<time>" makes a
 //                    redelivered point a no-op (duplicate key, ignored)
 //   location_latest  the latest position + recent track of each user, tagged
@@ -11,7 +16,8 @@
 //                    but FerretDB 1.x runs upserts one by one: ~2.5 ms each,
 //                    against ~0.05 ms per document for insertMany/deleteMany.
 import type { Collection, Db, Document } from 'mongodb';
-import { MongoBulkWriteError } from 'mongodb';
+import { Binary, MongoBulkWriteError } from 'mongodb';
+import { decodePoints, encodePoints } from './segment-codec.js';
 import type { TrackPoint } from './track-ring.js';
 import type { LatestRecord, Point } from './unit-state.js';
 
@@ -38,39 +44,81 @@ export interface LatestDoc {
   track: TrackPoint[];
 }
 
+export interface SegmentDoc {
+  _id: string;
+  p: number;
+  n: number;
+  data: Binary;
+}
+
+/** A segment as the unit holds it until compacted: its id, partition and packed points. */
+export interface Segment {
+  id: string;
+  partition: number;
+  count: number;
+  data: Buffer;
+}
+
 export const POINTS = 'location_points';
 export const LATEST = 'location_latest';
+export const SEGMENTS = 'location_segments';
 const DUPLICATE_KEY = 11000;
 
 export class LocationStore {
   readonly points: Collection<PointDoc>;
   readonly latest: Collection<LatestDoc>;
+  readonly segments: Collection<SegmentDoc>;
   private readonly tag = Math.random().toString(36).slice(2, 8);
   private seq = 0;
 
   constructor(db: Db) {
     this.points = db.collection<PointDoc>(POINTS);
     this.latest = db.collection<LatestDoc>(LATEST);
+    this.segments = db.collection<SegmentDoc>(SEGMENTS);
   }
 
   async ensureIndexes(): Promise<void> {
     await this.points.createIndex({ u: 1, t: 1 }, { name: 'user_time' });
     await this.latest.createIndex({ p: 1 }, { name: 'partition' });
+    await this.segments.createIndex({ p: 1 }, { name: 'partition' });
+  }
+
+  /** Makes a batch durable as one segment per partition (the write an mq ack waits for). */
+  async appendSegments(byPartition: ReadonlyMap<number, readonly Point[]>): Promise<Segment[]> {
+    const segs: Segment[] = [];
+    for (const [partition, points] of byPartition) {
+      if (points.length === 0) continue;
+      // Ids sort in write order within a process; across processes order does not
+      // matter (points apply by time).
+      segs.push({
+        id: `${partition}|${this.nextVersion()}`,
+        partition,
+        count: points.length,
+        data: encodePoints(points),
+      });
+    }
+    if (segs.length === 0) return segs;
+    await this.segments.insertMany(
+      segs.map((x) => ({ _id: x.id, p: x.partition, n: x.count, data: new Binary(x.data) })),
+      { ordered: false },
+    );
+    return segs;
+  }
+
+  /** The segments of partition `p` not yet compacted (rebuild). */
+  async loadSegments(p: number): Promise<Segment[]> {
+    const docs = await this.segments.find({ p }).sort({ _id: 1 }).toArray();
+    return docs.map((d) => ({ id: d._id, partition: d.p, count: d.n, data: Buffer.from(d.data.buffer) }));
+  }
+
+  async deleteSegments(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.segments.deleteMany({ _id: { $in: [...ids] } });
   }
 
   /** Writes a batch durably: the points (idempotent), then the users' latest records. */
   async write(points: readonly { point: Point; partition: number }[], latest: readonly LatestRecord[]): Promise<void> {
     if (points.length > 0) {
-      const docs = points.map(({ point: x, partition }) => ({
-        _id: `${x.user_id}|${x.time}`,
-        u: x.user_id,
-        p: partition,
-        t: x.time,
-        lon: x.lon,
-        lat: x.lat,
-        spd: x.speed,
-        dir: x.direction,
-      }));
+      const docs = points.map(({ point, partition }) => pointDoc(point, partition));
       try {
         await this.points.insertMany(docs, { ordered: false });
       } catch (err) {
@@ -144,14 +192,43 @@ export class LocationStore {
     return best.size;
   }
 
-  /** Points of one user with from ≤ time ≤ to, oldest first; one more than `limit` tells whether more follow. */
-  async track(user: string, from: number, to: number, limit: number): Promise<PointDoc[]> {
-    return this.points
+  /**
+   * Points of one user (of `partition`) with from ≤ time ≤ to, oldest first; one
+   * more than `limit` tells whether more follow. Segments not yet compacted count:
+   * they are read before the points, so a point a compaction moves from one to
+   * the other meanwhile is still seen (once: times are unique per user).
+   */
+  async track(user: string, partition: number, from: number, to: number, limit: number): Promise<PointDoc[]> {
+    const pending: PointDoc[] = [];
+    for (const seg of await this.segments.find({ p: partition }).toArray()) {
+      for (const x of decodePoints(seg.data.buffer)) {
+        if (x.user_id !== user || x.time < from || x.time > to) continue;
+        pending.push(pointDoc(x, partition));
+      }
+    }
+    const stored = await this.points
       .find({ u: user, t: { $gte: from, $lte: to } })
       .sort({ t: 1 })
       .limit(limit + 1)
       .toArray();
+    if (pending.length === 0) return stored;
+    const byTime = new Map<number, PointDoc>();
+    for (const d of [...stored, ...pending]) if (!byTime.has(d.t)) byTime.set(d.t, d);
+    return [...byTime.values()].sort((a, b) => a.t - b.t).slice(0, limit + 1);
   }
+}
+
+function pointDoc(x: Point, partition: number): PointDoc {
+  return {
+    _id: `${x.user_id}|${x.time}`,
+    u: x.user_id,
+    p: partition,
+    t: x.time,
+    lon: x.lon,
+    lat: x.lat,
+    spd: x.speed,
+    dir: x.direction,
+  };
 }
 
 function onlyDuplicates(err: MongoBulkWriteError): boolean {

@@ -20,6 +20,7 @@ import { startMqMembership } from './mq-membership.js';
 import { PartitionManager } from './partition-manager.js';
 import { partitionOf } from './partition-of.js';
 import { PeerPool } from './peer-pool.js';
+import { SegmentCompactor } from './segment-compactor.js';
 import { StaticDirectory } from './static-directory.js';
 import { UnitServant } from './unit-servant.js';
 import { UnitState } from './unit-state.js';
@@ -40,8 +41,16 @@ export async function startLocationUnit(env: ServiceEnv<typeof locationUnitSchem
   await store.ensureIndexes();
 
   const state = new UnitState(config.trackPoints);
-  const m = unitMetrics(metrics, state);
-  const pipeline = new IngestPipeline(store, state, {
+  const m = unitMetrics(metrics, state, () => compactor.backlog);
+  const compactor = new SegmentCompactor(store, state, {
+    logger,
+    onRound: (n, s) => {
+      m.points.inc({ result: 'compacted' }, n);
+      m.compactSeconds.observe(s);
+    },
+  });
+  onStop('compactor', () => compactor.stop());
+  const pipeline = new IngestPipeline(store, state, compactor, {
     batchMax: config.batchPoints,
     flushMs: config.flushInterval,
     logger,
@@ -51,7 +60,7 @@ export async function startLocationUnit(env: ServiceEnv<typeof locationUnitSchem
     },
   });
   onStop('ingest', (grace) => pipeline.stop(grace));
-  const manager = new PartitionManager(state, store, pipeline, logger);
+  const manager = new PartitionManager(state, store, pipeline, compactor, logger);
 
   let directory: Directory | undefined;
   const peers = new PeerPool();

@@ -1,11 +1,15 @@
 // Assignment and revocation of partitions (from the mq consumer group, or a
 // static list). Assignment: own the partition (loading, not answered for),
-// rebuild its users from the store, then answer for it. Revocation: stop
+// rebuild its users from the store (latest records, then the write-ahead
+// segments not yet compacted), then answer for it. Revocation: stop
 // answering at once, make everything queued durable (the next owner rebuilds
-// from the store), then drop the partition's users from memory.
+// from the store), let a running compaction of it finish, then drop the
+// partition's users from memory.
 import type { Logger } from '../../runtime/src/logger.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import type { LocationStore } from './location-store.js';
+import type { SegmentCompactor } from './segment-compactor.js';
+import { decodePoints } from './segment-codec.js';
 import type { UnitState } from './unit-state.js';
 
 export class PartitionManager {
@@ -15,6 +19,7 @@ export class PartitionManager {
     private readonly state: UnitState,
     private readonly store: LocationStore,
     private readonly pipeline: IngestPipeline,
+    private readonly compactor: SegmentCompactor,
     private readonly logger: Logger,
   ) {}
 
@@ -27,6 +32,7 @@ export class PartitionManager {
     const revoked = partitions.filter((p) => this.state.ownership.revoke(p));
     if (revoked.length === 0) return;
     await this.pipeline.flush();
+    await this.compactor.quiesce(revoked);
     let users = 0;
     for (const p of revoked) if (!this.state.ownership.owns(p)) users += this.state.drop(p);
     this.logger.info('Revoked partitions', { partitions: revoked, users });
@@ -45,8 +51,25 @@ export class PartitionManager {
       for (let attempt = 1; ; attempt++) {
         try {
           const n = await this.store.loadPartition(p, (r) => this.state.restore(r));
+          // Then the write-ahead segments not compacted yet: points newer than the records.
+          const segments = await this.store.loadSegments(p);
+          let points = 0;
+          for (const s of segments) {
+            for (const x of decodePoints(s.data)) {
+              this.state.apply(x, p);
+              points++;
+            }
+          }
+          if (!this.state.ownership.owns(p)) return;
+          this.compactor.add(segments);
           if (this.state.ownership.loaded(p, generation)) {
-            this.logger.info('Loaded partition', { partition: p, users: n, ms: Date.now() - started });
+            this.logger.info('Loaded partition', {
+              partition: p,
+              users: n,
+              segments: segments.length,
+              points,
+              ms: Date.now() - started,
+            });
           }
           return;
         } catch (err) {

@@ -6,10 +6,11 @@ import type { UnitState } from './unit-state.js';
 export interface UnitMetrics {
   points: client.Counter<'result'>;
   batchSeconds: client.Histogram;
+  compactSeconds: client.Histogram;
   partial: client.Counter<'query'>;
 }
 
-export function unitMetrics(m: Metrics, state: UnitState): UnitMetrics {
+export function unitMetrics(m: Metrics, state: UnitState, backlog: () => number): UnitMetrics {
   const r = [m.registry];
   new client.Gauge({
     name: 'tce_location_partitions',
@@ -29,17 +30,31 @@ export function unitMetrics(m: Metrics, state: UnitState): UnitMetrics {
       this.set(state.userCount);
     },
   });
+  new client.Gauge({
+    name: 'tce_location_compaction_backlog_points',
+    help: 'Points durable in write-ahead segments and not yet compacted into location_points/location_latest.',
+    registers: r,
+    collect() {
+      this.set(backlog());
+    },
+  });
   return {
     points: new client.Counter({
       name: 'tce_location_points_total',
-      help: 'GPS points by result (stored, invalid, not_owned).',
+      help: 'GPS points by result (stored = durable in a segment and acked, compacted, invalid, not_owned).',
       labelNames: ['result'],
       registers: r,
     }),
     batchSeconds: new client.Histogram({
       name: 'tce_location_store_batch_seconds',
-      help: 'Time to make one batch of points durable.',
+      help: 'Time to make one batch of points durable (its write-ahead segments).',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: r,
+    }),
+    compactSeconds: new client.Histogram({
+      name: 'tce_location_compaction_round_seconds',
+      help: 'Time to expand one round of segments into points and latest records.',
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10],
       registers: r,
     }),
     partial: new client.Counter({

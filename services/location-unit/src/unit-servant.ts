@@ -76,7 +76,7 @@ export class UnitServant implements ILocationUnitServant {
     const to = to_time === 0 ? Number.MAX_SAFE_INTEGER : to_time;
     if (from_time > to) throw invalidArgument(`from_time must not be after to_time, got ${from_time} > ${to_time}`);
     const n = resolveLimit(limit, DEFAULT_TRACK_LIMIT, MAX_LIMIT);
-    const docs = await this.d.store.track(user_id, from_time, to, n);
+    const docs = await this.d.store.track(user_id, this.d.partitionOf(user_id), from_time, to, n);
     const page = docs.slice(0, n);
     const has_more = docs.length > n;
     return {

@@ -1,0 +1,59 @@
+// The packed form of a batch of GPS points, as one write-ahead segment stores
+// them: one BSON Binary per (partition, batch) instead of one document per point
+// (FerretDB 1.x inserts ~30k documents/s but hundreds of thousands of points/s
+// packed). Per point: u16 byte length + UTF-8 user id, then five little-endian
+// float64: time, lon, lat, speed, direction (lossless: time is an integer ms
+// value well inside 2^53).
+import type { Point } from './unit-state.js';
+
+const FIXED = 2 + 5 * 8;
+const MAX_ID_BYTES = 0xffff;
+
+export function encodePoints(points: readonly Point[]): Buffer {
+  const ids = points.map((p) => Buffer.from(p.user_id, 'utf8'));
+  let size = 0;
+  for (const id of ids) {
+    if (id.length > MAX_ID_BYTES) throw new RangeError(`user id of ${id.length} bytes does not fit a segment`);
+    size += FIXED + id.length;
+  }
+  const out = Buffer.allocUnsafe(size);
+  let o = 0;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const id = ids[i]!;
+    out.writeUInt16LE(id.length, o);
+    o += 2;
+    o += id.copy(out, o);
+    o = out.writeDoubleLE(p.time, o);
+    o = out.writeDoubleLE(p.lon, o);
+    o = out.writeDoubleLE(p.lat, o);
+    o = out.writeDoubleLE(p.speed, o);
+    o = out.writeDoubleLE(p.direction, o);
+  }
+  return out;
+}
+
+/** The points of a segment, in the order they were encoded; throws on a truncated buffer. */
+export function decodePoints(buf: Uint8Array): Point[] {
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: Point[] = [];
+  let o = 0;
+  while (o < b.length) {
+    if (o + 2 > b.length) throw new RangeError(`segment truncated at byte ${o}`);
+    const n = b.readUInt16LE(o);
+    o += 2;
+    if (o + n + 40 > b.length) throw new RangeError(`segment truncated at byte ${o}`);
+    const user_id = b.toString('utf8', o, o + n);
+    o += n;
+    out.push({
+      user_id,
+      time: b.readDoubleLE(o),
+      lon: b.readDoubleLE(o + 8),
+      lat: b.readDoubleLE(o + 16),
+      speed: b.readDoubleLE(o + 24),
+      direction: b.readDoubleLE(o + 32),
+    });
+    o += 40;
+  }
+  return out;
+}
