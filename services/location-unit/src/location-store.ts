@@ -17,8 +17,7 @@
 //                    against ~0.05 ms per document for insertMany/deleteMany.
 import type { Collection, Db, Document } from 'mongodb';
 import { Binary, MongoBulkWriteError } from 'mongodb';
-import { decodePoints, encodePoints } from './segment-codec.js';
-import type { TrackPoint } from './track-ring.js';
+import { decodePoints, decodeTrack, encodePoints, encodeTrack } from './segment-codec.js';
 import type { LatestRecord, Point } from './unit-state.js';
 
 export interface PointDoc {
@@ -41,7 +40,8 @@ export interface LatestDoc {
   lat: number;
   spd: number;
   dir: number;
-  track: TrackPoint[];
+  /** Packed (segment-codec.ts encodeTrack). */
+  track: Binary;
 }
 
 export interface SegmentDoc {
@@ -115,47 +115,63 @@ export class LocationStore {
     if (ids.length > 0) await this.segments.deleteMany({ _id: { $in: [...ids] } });
   }
 
-  /** Writes a batch durably: the points (idempotent), then the users' latest records. */
-  async write(points: readonly { point: Point; partition: number }[], latest: readonly LatestRecord[]): Promise<void> {
-    if (points.length > 0) {
-      const docs = points.map(({ point, partition }) => pointDoc(point, partition));
-      try {
-        await this.points.insertMany(docs, { ordered: false });
-      } catch (err) {
-        // Redelivered points are already stored: only duplicate keys are fine.
-        if (!(err instanceof MongoBulkWriteError) || !onlyDuplicates(err)) throw err;
-      }
+  /**
+   * Writes compacted points (idempotent) and the users' latest records; returns
+   * the ids of the versions these superseded, for `deleteLatest` — deletes scan
+   * the whole collection on FerretDB 1.x, so the caller batches them.
+   */
+  async write(
+    points: readonly { point: Point; partition: number }[],
+    latest: readonly LatestRecord[],
+  ): Promise<string[]> {
+    const old: string[] = [];
+    const versions = latest.map((r) => ({
+      r,
+      doc: {
+        _id: `${r.userId}|${this.nextVersion()}`,
+        u: r.userId,
+        p: r.partition,
+        t: r.time,
+        lon: r.lon,
+        lat: r.lat,
+        spd: r.speed,
+        dir: r.direction,
+        track: new Binary(encodeTrack(r.track)),
+      },
+    }));
+    // The record points to its new version before the insert: a concurrent
+    // batch of the same user then supersedes this version, not the one before
+    // it. A version left behind (a write that failed or raced) is swept by the
+    // next load, which keeps the newest.
+    for (const v of versions) {
+      if (v.r.storedId !== undefined) old.push(v.r.storedId);
+      v.r.storedId = v.doc._id;
     }
-    if (latest.length > 0) {
-      const versions = latest.map((r) => ({
-        r,
-        doc: {
-          _id: `${r.userId}|${this.nextVersion()}`,
-          u: r.userId,
-          p: r.partition,
-          t: r.time,
-          lon: r.lon,
-          lat: r.lat,
-          spd: r.speed,
-          dir: r.direction,
-          track: r.track,
-        },
-      }));
-      // The record points to its new version before the insert: a concurrent
-      // batch of the same user then supersedes this version, not the one before
-      // it. A version left behind (a write that failed or raced) is swept by the
-      // next load, which keeps the newest.
-      const old: string[] = [];
-      for (const v of versions) {
-        if (v.r.storedId !== undefined) old.push(v.r.storedId);
-        v.r.storedId = v.doc._id;
-      }
-      await this.latest.insertMany(
-        versions.map((v) => v.doc),
-        { ordered: false },
-      );
-      if (old.length > 0) await this.latest.deleteMany({ _id: { $in: old } });
+    // The two inserts are independent: on the wire together.
+    await Promise.all([
+      points.length > 0 ? this.insertPoints(points.map((x) => pointDoc(x.point, x.partition))) : undefined,
+      versions.length > 0
+        ? this.latest.insertMany(
+            versions.map((v) => v.doc),
+            { ordered: false },
+          )
+        : undefined,
+    ]);
+    return old;
+  }
+
+  private async insertPoints(docs: PointDoc[]): Promise<void> {
+    try {
+      await this.points.insertMany(docs, { ordered: false });
+    } catch (err) {
+      // Redelivered points are already stored: only duplicate keys are fine.
+      if (!(err instanceof MongoBulkWriteError) || !onlyDuplicates(err)) throw err;
     }
+  }
+
+  /** Deletes superseded latest versions (see `write`). */
+  async deleteLatest(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.latest.deleteMany({ _id: { $in: [...ids] } });
   }
 
   private nextVersion(): string {
@@ -184,7 +200,7 @@ export class LocationStore {
         time: d.t,
         speed: d.spd,
         direction: d.dir,
-        track: d.track ?? [],
+        track: decodeTrack(d.track.buffer),
         storedId: d._id,
       });
     }

@@ -105,7 +105,7 @@ describe('location-unit write-ahead segments (real store)', function () {
     );
     assert.equal(next.state.get('bob')?.lon, 9);
 
-    await waitFor('the compactor to empty the backlog', () => next.compactor.backlog === 0);
+    await waitFor('the compactor to compact and delete', () => next.compactor.idle);
     assert.equal(await db.collection(SEGMENTS).countDocuments({}), 0);
     assert.deepEqual(
       (await db.collection('location_points').find({}).sort({ _id: 1 }).toArray()).map((d) => d._id),
@@ -124,6 +124,14 @@ describe('location-unit write-ahead segments (real store)', function () {
       (await locs.track('ann', P, 0, Number.MAX_SAFE_INTEGER, 10)).map((d) => d.t),
       [1000, 2000],
     );
+    // A third owner rebuilds from the latest records alone, recent track included.
+    const third = unit();
+    await third.manager.assign([P]);
+    assert.deepEqual(third.state.get('ann')?.track, [
+      { t: 1000, lon: 8.5, lat: 47.4 },
+      { t: 2000, lon: 8.6, lat: 47.5 },
+    ]);
+    assert.equal(third.compactor.backlog, 0);
   });
 
   it('a revoked partition keeps its uncompacted segments for the next owner', async function () {
@@ -138,7 +146,7 @@ describe('location-unit write-ahead segments (real store)', function () {
     const next = unit();
     await next.manager.assign([P]);
     assert.equal(next.state.get('cy')?.time, 5000);
-    await waitFor('the next owner to compact it', () => next.compactor.backlog === 0);
+    await waitFor('the next owner to compact it', () => next.compactor.idle);
     assert.equal(await db.collection('location_points').countDocuments({ _id: 'cy|5000' as never }), 1);
   });
 });

@@ -2,7 +2,12 @@
 // double), keeps the order, and a damaged segment is an error, not a guess.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodePoints, encodePoints } from '../../../services/location-unit/src/segment-codec.js';
+import {
+  decodePoints,
+  decodeTrack,
+  encodePoints,
+  encodeTrack,
+} from '../../../services/location-unit/src/segment-codec.js';
 import type { Point } from '../../../services/location-unit/src/unit-state.js';
 
 const point = fc.record({
@@ -59,6 +64,23 @@ describe('location-unit segment codec', function () {
     assert.throws(
       () => encodePoints([{ user_id: 'x'.repeat(70_000), lon: 0, lat: 0, time: 0, speed: 0, direction: 0 }]),
       /user id of 70000 bytes does not fit a segment/,
+    );
+  });
+
+  it('packs a recent track losslessly and refuses a damaged one', function () {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ t: fc.maxSafeNat(), lon: fc.double({ noNaN: true }), lat: fc.double({ noNaN: true }) })),
+        (track) =>
+          assert.deepEqual(
+            decodeTrack(encodeTrack(track)),
+            track.map((p) => ({ ...p })),
+          ),
+      ),
+    );
+    assert.throws(
+      () => decodeTrack(new Uint8Array(25)),
+      /^RangeError: a packed track is a multiple of 24 bytes, got 25$/,
     );
   });
 });
