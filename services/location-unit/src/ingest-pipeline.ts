@@ -121,10 +121,13 @@ export class IngestPipeline {
     }
     // A full compaction backlog holds the acks back, and with them the broker's credit.
     await this.compactor.room();
+    if (this.stopped) throw new Error('ingest pipeline stopped');
+    const segments = this.store.segmentsOf(byPartition);
     for (;;) {
       const started = process.hrtime.bigint();
       try {
-        this.compactor.add(await this.store.appendSegments(byPartition));
+        await this.store.storeSegments(segments);
+        this.compactor.add(segments);
         this.opts.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
         return;
       } catch (err) {

@@ -83,8 +83,8 @@ export class LocationStore {
     await this.segments.createIndex({ p: 1 }, { name: 'partition' });
   }
 
-  /** Makes a batch durable as one segment per partition (the write an mq ack waits for). */
-  async appendSegments(byPartition: ReadonlyMap<number, readonly Point[]>): Promise<Segment[]> {
+  /** A batch as one segment per partition, with ids fixed once (a retried store writes the same documents). */
+  segmentsOf(byPartition: ReadonlyMap<number, readonly Point[]>): Segment[] {
     const segs: Segment[] = [];
     for (const [partition, points] of byPartition) {
       if (points.length === 0) continue;
@@ -97,12 +97,20 @@ export class LocationStore {
         data: encodePoints(points),
       });
     }
-    if (segs.length === 0) return segs;
-    await this.segments.insertMany(
-      segs.map((x) => ({ _id: x.id, p: x.partition, n: x.count, data: new Binary(x.data) })),
-      { ordered: false },
-    );
     return segs;
+  }
+
+  /** Makes segments durable (the write an mq ack waits for); a retry after a partial success is fine. */
+  async storeSegments(segs: readonly Segment[]): Promise<void> {
+    if (segs.length === 0) return;
+    try {
+      await this.segments.insertMany(
+        segs.map((x) => ({ _id: x.id, p: x.partition, n: x.count, data: new Binary(x.data) })),
+        { ordered: false },
+      );
+    } catch (err) {
+      if (!(err instanceof MongoBulkWriteError) || !onlyDuplicates(err)) throw err;
+    }
   }
 
   /** The segments of partition `p` not yet compacted (rebuild). */

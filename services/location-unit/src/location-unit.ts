@@ -1,9 +1,10 @@
-// Wires one location unit, in this order: store → in-memory state → ingest
-// pipeline → partition manager → gRPC server (queries are answered only for
-// ready partitions, so serving early is safe) → membership (mq consumer group,
-// or static partitions) which assigns partitions → readiness once every owned
-// partition is loaded. Stops in reverse: membership first (partitions are
-// handed back only after their points are durable), then gRPC, then the store.
+// Wires one location unit, in this order: store → in-memory state → segment
+// compactor → ingest pipeline → partition manager → gRPC server (queries are
+// answered only for ready partitions, so serving early is safe) → membership
+// (mq consumer group, or static partitions) which assigns partitions →
+// readiness once every owned partition is loaded. Stops in reverse: membership
+// first (partitions are handed back only after their points are durable and
+// compaction has stopped), then gRPC, the pipeline, the compactor, the store.
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';

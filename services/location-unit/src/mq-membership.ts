@@ -140,6 +140,9 @@ export async function startMqMembership(o: MqMembershipOptions): Promise<MqMembe
         // Lets acks go out and deliveries sent before the broker saw credit 0 arrive.
         await new Promise((r) => setTimeout(r, QUIESCE_MS));
       } while ((active > 0 || o.pipeline.pending > 0) && Date.now() < deadline);
+      // (2b) no compaction round may run on after the handoff: the next owner's
+      // rebuild reads latest records and segments that a round rewrites.
+      await o.manager.stopCompaction();
       const mine = sub.owned();
       sub.close(); // whatever arrives later is never acked here: the broker redelivers it to the next owner
       await o.manager.revoke(mine);

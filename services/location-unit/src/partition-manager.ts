@@ -31,11 +31,21 @@ export class PartitionManager {
   async revoke(partitions: readonly number[]): Promise<void> {
     const revoked = partitions.filter((p) => this.state.ownership.revoke(p));
     if (revoked.length === 0) return;
+    this.compactor.release(revoked);
     await this.pipeline.flush();
     await this.compactor.quiesce(revoked);
     let users = 0;
     for (const p of revoked) if (!this.state.ownership.owns(p)) users += this.state.drop(p);
     this.logger.info('Revoked partitions', { partitions: revoked, users });
+  }
+
+  /**
+   * Ends compaction for good (leaving the group): called before the broker hands
+   * the partitions on, so no round of this unit writes or deletes after the next
+   * owner started its rebuild.
+   */
+  async stopCompaction(): Promise<void> {
+    await this.compactor.stop();
   }
 
   /** True while some assigned partition is still being rebuilt. */

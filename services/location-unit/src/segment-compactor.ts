@@ -36,6 +36,7 @@ export interface CompactorOptions {
 }
 
 const RETRY_MS = 500;
+const GC_CHUNK = 10_000;
 
 export class SegmentCompactor {
   private readonly pending = new Map<number, Segment[]>();
@@ -80,7 +81,6 @@ export class SegmentCompactor {
 
   /** Resolves when the backlog is below its bound (the ingest pipeline waits here). */
   room(): Promise<void> {
-    this.dropUnowned();
     if (this.backlogPoints < (this.opts.maxBacklog ?? 1_000_000) || this.stopped) return Promise.resolve();
     return new Promise((r) => this.roomWaiters.push(r));
   }
@@ -91,16 +91,25 @@ export class SegmentCompactor {
   }
 
   /**
-   * Stops compacting `partitions` (revocation): waits for a round that touches
-   * them, then forgets their segments — they stay in the store for the next owner.
+   * Forgets the waiting segments of `partitions` (revocation, before the
+   * pipeline's flush): they stay in the store for the next owner, and must not
+   * keep writers — which that flush waits for — stuck on a full backlog.
    */
-  async quiesce(partitions: readonly number[]): Promise<void> {
-    await Promise.all([...this.running].filter((r) => partitions.some((p) => r.partitions.has(p))).map((r) => r.done));
+  release(partitions: readonly number[]): void {
     for (const p of partitions) {
       for (const s of this.pending.get(p) ?? []) this.forget(s);
       this.pending.delete(p);
     }
     this.freeRoom();
+  }
+
+  /**
+   * Stops compacting `partitions` (revocation, after the pipeline's flush): waits
+   * for the rounds that touch them, then forgets what the flush added.
+   */
+  async quiesce(partitions: readonly number[]): Promise<void> {
+    await Promise.all([...this.running].filter((r) => partitions.some((p) => r.partitions.has(p))).map((r) => r.done));
+    this.release(partitions);
   }
 
   /** Finishes the running round within the caller's grace; the rest stays in the store. */
@@ -115,12 +124,14 @@ export class SegmentCompactor {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const round = this.take();
       // Deletes scan whole collections on FerretDB 1.x, so they are batched: when
-      // idle, or every gcMs while busy.
-      if (!round || Date.now() - this.garbage.since >= (this.opts.gcMs ?? 10_000)) {
+      // idle, or every gcMs while busy. Before taking a round: a round taken is
+      // registered at once, so a revocation (quiesce) always sees it.
+      if (this.backlogPoints === 0 || Date.now() - this.garbage.since >= (this.opts.gcMs ?? 10_000)) {
         await (this.collecting ??= this.collectGarbage().finally(() => (this.collecting = undefined)));
       }
+      if (this.stopped) break;
+      const round = this.take();
       if (!round) {
         await new Promise<void>((r) => {
           const wake = (): void => {
@@ -157,10 +168,12 @@ export class SegmentCompactor {
   /** Whole segments, oldest first per partition, up to about `batchPoints` points; only owned partitions. */
   private take(): Segment[] | undefined {
     const max = this.opts.batchPoints ?? 20_000;
+    this.dropUnowned();
     const round: Segment[] = [];
     let points = 0;
     for (const [p, list] of this.pending) {
-      if (!this.state.ownership.owns(p)) continue;
+      // Not while loading: the records written must include what the rebuild restores.
+      if (!this.state.ownership.isReady(p)) continue;
       while (list.length > 0 && (points === 0 || points + list[0]!.count <= max)) {
         const s = list.shift()!;
         round.push(s);
@@ -176,6 +189,7 @@ export class SegmentCompactor {
     const started = process.hrtime.bigint();
     const points: { point: Point; partition: number }[] = [];
     const latest = new Map<string, LatestRecord>();
+    const keep = new Set<string>();
     for (const s of round) {
       for (const point of decodePoints(s.data)) {
         points.push({ point, partition: s.partition });
@@ -183,11 +197,15 @@ export class SegmentCompactor {
         // the segment (applied at ingest or at rebuild), and maybe newer ones.
         const r = this.state.get(point.user_id);
         if (r && r.partition === s.partition) latest.set(r.userId, r);
+        // Without the record the segment is the only full copy: it stays for a rebuild.
+        else keep.add(s.id);
       }
     }
     const superseded = await this.store.write(points, [...latest.values()]);
     this.garbage.latest.push(...superseded);
-    for (const s of round) this.garbage.segments.push(s.id);
+    for (const s of round) if (!keep.has(s.id)) this.garbage.segments.push(s.id);
+    if (keep.size > 0)
+      this.opts.logger.warn('Kept segments whose users this unit no longer holds', { segments: [...keep] });
     this.opts.onRound?.(points.length, Number(process.hrtime.bigint() - started) / 1e9);
   }
 
@@ -195,8 +213,10 @@ export class SegmentCompactor {
     const { segments, latest } = this.garbage;
     this.garbage = { segments: [], latest: [], since: Date.now() };
     try {
-      await this.store.deleteSegments(segments);
-      await this.store.deleteLatest(latest);
+      // Chunks: after an outage the lists could outgrow one BSON command.
+      for (let i = 0; i < segments.length; i += GC_CHUNK)
+        await this.store.deleteSegments(segments.slice(i, i + GC_CHUNK));
+      for (let i = 0; i < latest.length; i += GC_CHUNK) await this.store.deleteLatest(latest.slice(i, i + GC_CHUNK));
     } catch (err) {
       // Harmless meanwhile: a rebuild replays compacted segments idempotently and keeps the newest version.
       this.opts.logger.warn('Deleting compacted segments failed; retrying later', { err });
@@ -230,11 +250,14 @@ export class SegmentCompactor {
    * revocation's own flush may be waiting on.
    */
   private dropUnowned(): void {
+    let dropped = false;
     for (const [p, list] of this.pending) {
       if (this.state.ownership.owns(p)) continue;
       for (const s of list) this.forget(s);
       this.pending.delete(p);
+      dropped = true;
     }
+    if (dropped) this.freeRoom();
   }
 
   private forget(s: Segment): void {

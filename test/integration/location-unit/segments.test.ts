@@ -40,11 +40,14 @@ describe('location-unit write-ahead segments (real store)', function () {
   let locs: LocationStore;
   const units: Unit[] = [];
 
-  /** One unit's parts in process; `compact: false` keeps its compactor from running (a unit that dies first). */
-  function unit(compact = true): Unit {
+  /**
+   * One unit's parts in process; `compact: false` keeps its compactor from running
+   * (a unit that dies first); `maxBacklog` and `batchMax` as the compactor and pipeline take them.
+   */
+  function unit(compact = true, { maxBacklog = 1_000_000, batchMax = 100 } = {}): Unit {
     const state = new UnitState(5);
-    const compactor = new SegmentCompactor(locs, state, { logger: silentLogger, idleMs: 20 });
-    const pipeline = new IngestPipeline(locs, state, compactor, { batchMax: 100, flushMs: 5, logger: silentLogger });
+    const compactor = new SegmentCompactor(locs, state, { logger: silentLogger, idleMs: 20, maxBacklog });
+    const pipeline = new IngestPipeline(locs, state, compactor, { batchMax, flushMs: 5, logger: silentLogger });
     const manager = new PartitionManager(state, locs, pipeline, compactor, silentLogger);
     const u: Unit = {
       state,
@@ -148,5 +151,28 @@ describe('location-unit write-ahead segments (real store)', function () {
     assert.equal(next.state.get('cy')?.time, 5000);
     await waitFor('the next owner to compact it', () => next.compactor.idle);
     assert.equal(await db.collection('location_points').countDocuments({ _id: 'cy|5000' as never }), 1);
+  });
+
+  it('a revocation under a full backlog completes: the revoked segments stop holding writers back', async function () {
+    const { state, compactor, pipeline, manager } = unit(true, { maxBacklog: 1, batchMax: 1 });
+    // Owned but still loading: nothing of it is compacted, so the backlog stays full.
+    state.ownership.assign(P);
+    assert.equal(await pipeline.submit(pt('eve', 1), P), true);
+    assert.equal(compactor.backlog, 1);
+    const second = pipeline.submit(pt('eve', 2), P); // its writer waits for room
+    await manager.revoke([P]);
+    assert.equal(await second, true);
+    assert.equal(compactor.backlog, 0);
+    assert.equal(await db.collection(SEGMENTS).countDocuments({ p: P }), 2);
+  });
+
+  it('storing the same segments again (a retry after a lost answer) is not an error and stores them once', async function () {
+    const segs = locs.segmentsOf(new Map([[P, [pt('fay', 1), pt('fay', 2)]]]));
+    await locs.storeSegments(segs);
+    await locs.storeSegments(segs);
+    assert.deepEqual(
+      (await locs.loadSegments(P)).map((x) => [x.id, x.count]),
+      [[segs[0]!.id, 2]],
+    );
   });
 });
