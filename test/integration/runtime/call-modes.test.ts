@@ -22,6 +22,16 @@ const logger = createLogger('test', 'error', (l) => logged.push(l));
 
 /** A diag servant plus one method that fails the way a buggy servant would. */
 class TestServant extends DiagServant {
+  /** sleep() calls that reached the servant (tests wait for an in-flight call with it), and that returned. */
+  sleeping = 0;
+  slept = 0;
+
+  override async sleep(ms: number, ctx: CallContext): Promise<void> {
+    this.sleeping++;
+    await super.sleep(ms, ctx);
+    this.slept++;
+  }
+
   override echo(text: string): string {
     if (text === 'not-found') throw new PlatformError('NOT_FOUND', 'no such thing: x');
     if (text === 'crash') throw new Error('secret internal detail');
@@ -219,15 +229,14 @@ describe('RPC runtime: TCE call modes over gRPC', function () {
 
 describe('RPC runtime: graceful shutdown', function () {
   it('lets in-flight calls finish, then refuses new ones', async function () {
-    const { server, port } = await startServer();
+    const { server, port, servant } = await startServer();
     const proxy = new IDiagProxy(`127.0.0.1:${port}`);
     try {
       const inflight = proxy.sleep(300);
-      await new Promise((r) => setTimeout(r, 50)); // let the call reach the servant
-      const t0 = Date.now();
+      await waitFor('the call to reach the servant', () => servant.sleeping > 0);
       await server.shutdown(5000);
+      assert.equal(servant.slept, 1, 'shutdown waited for the in-flight call');
       await inflight; // completed, not cancelled
-      assert.ok(Date.now() - t0 >= 200, 'shutdown waited for the in-flight call');
       await assert.rejects(proxy.echo('late', { timeout: 1000 }), (e: PlatformError) =>
         ['UNAVAILABLE', 'DEADLINE_EXCEEDED'].includes(e.code),
       );
@@ -237,14 +246,14 @@ describe('RPC runtime: graceful shutdown', function () {
   });
 
   it('forces shutdown after the grace period', async function () {
-    const { server, port } = await startServer();
+    const { server, port, servant } = await startServer();
     const proxy = new IDiagProxy(`127.0.0.1:${port}`);
     try {
       const inflight = proxy.sleep(10_000).then(
         () => 'completed',
         (e: PlatformError) => e.code,
       );
-      await waitFor('the call to be in flight', async () => (await proxy.pingCount()) >= 0);
+      await waitFor('the call to reach the servant', () => servant.sleeping > 0);
       const t0 = Date.now();
       await server.shutdown(200);
       assert.ok(Date.now() - t0 < 3000, 'forced within the grace period');
