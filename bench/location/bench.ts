@@ -172,40 +172,45 @@ async function benchUnits(n: number, storeUrl: string): Promise<{ ingest: number
     const ingest = USERS / (Number(process.hrtime.bigint() - t) / 1e9);
     progress(`  ingested ${USERS} points (durable in segments): ${Math.round(ingest)}/s; waiting for compaction`);
     // Queries are measured on a quiet unit: after the compactor caught up.
-    await segmentsCompacted(storeUrl);
-    const compacted = USERS / (Number(process.hrtime.bigint() - t) / 1e9);
-    progress(`  compacted into points + latest records: ${Math.round(compacted)}/s from the start of ingest`);
+    await compacted(storeUrl, USERS);
+    const compactedRate = USERS / (Number(process.hrtime.bigint() - t) / 1e9);
+    progress(`  compacted into points + latest records: ${Math.round(compactedRate)}/s from the start of ingest`);
     const q = await measure(16, async (i) => {
       const [lon, lat] = queries[i % queries.length]!;
       const r = await proxies[i % proxies.length]!.nearby(lon, lat, 1000, 50);
       if (r.partial) throw new Error('partial answer in the benchmark');
     });
     row(`location units ×${n} (ingest() durable / nearby via gRPC)`, ingest, q.ops, q.p50, q.p99);
-    row(`… ×${n} compacted (points + latest documents)`, compacted, '', '', '');
+    row(`… ×${n} compacted (points + latest documents)`, compactedRate, '', '', '');
     for (const p of proxies) p.close();
-    return { ingest, compacted, q };
+    return { ingest, compacted: compactedRate, q };
   } finally {
     await Promise.all(units.map((u) => u.stop()));
   }
 }
 
-/** Resolves once no write-ahead segment is left in the store (the compactors caught up). */
-async function segmentsCompacted(storeUrl: string): Promise<void> {
+/** Waits until `count()` reaches `total`, printing progress every 10 s (long waits: compaction, acks). */
+async function waitForCount(what: string, total: number, count: () => Promise<number>): Promise<void> {
+  let lastNote = Date.now();
+  await waitFor(
+    `every point ${what}`,
+    async () => {
+      const n = await count();
+      if (n < total && Date.now() - lastNote > 10_000) {
+        progress(`  ${n} of ${total} points ${what}`);
+        lastNote = Date.now();
+      }
+      return n >= total;
+    },
+    { timeoutMs: 1_800_000, intervalMs: 100 },
+  );
+}
+
+/** Waits until `total` points are compacted into location_points (a fresh store per run). */
+async function compacted(storeUrl: string, total: number): Promise<void> {
   const mongo = await new MongoClient(storeUrl).connect();
   try {
-    let lastNote = Date.now();
-    await waitFor(
-      'every segment compacted',
-      async () => {
-        const left = await mongo.db().collection('location_segments').countDocuments({});
-        if (left > 0 && Date.now() - lastNote > 10_000) {
-          progress(`  ${left} segments left to compact`);
-          lastNote = Date.now();
-        }
-        return left === 0;
-      },
-      { timeoutMs: 1_800_000, intervalMs: 200 },
-    );
+    await waitForCount('compacted', total, () => mongo.db().collection('location_points').countDocuments({}));
   } finally {
     await mongo.close();
   }
@@ -268,30 +273,14 @@ async function benchMqPath(n: number, storeUrl: string): Promise<{ acked: number
       }),
     );
     progress(`  published ${points} reports`);
-    let lastNote = Date.now();
     // Acked = durable: the units ack a point once its write-ahead segment is stored.
-    await waitFor(
-      'every published point acked',
-      async () => {
-        const acked = (await admin.stats('mq_gps')).acked - acked0;
-        if (acked < points && Date.now() - lastNote > 10_000) {
-          progress(`  ${acked} of ${points} points acked`);
-          lastNote = Date.now();
-        }
-        return acked >= points;
-      },
-      { timeoutMs: 900_000, intervalMs: 100 },
-    );
+    await waitForCount('acked', points, async () => (await admin.stats('mq_gps')).acked - acked0);
     const rate = points / (Number(process.hrtime.bigint() - t) / 1e9);
     row(`gateway wire msgs → mq → units ×${n} (durable, acked; ${points.toLocaleString('en')} pts)`, rate, '', '', '');
-    await waitFor(
-      'every published point compacted into location_points',
-      async () => (await mongo.db().collection('location_points').countDocuments({})) >= points,
-      { timeoutMs: 1_800_000, intervalMs: 200 },
-    );
-    const compacted = points / (Number(process.hrtime.bigint() - t) / 1e9);
-    row(`… ×${n} compacted (points + latest documents)`, compacted, '', '', '');
-    return { acked: rate, compacted };
+    await compacted(storeUrl, points);
+    const compactedRate = points / (Number(process.hrtime.bigint() - t) / 1e9);
+    row(`… ×${n} compacted (points + latest documents)`, compactedRate, '', '', '');
+    return { acked: rate, compacted: compactedRate };
   } finally {
     mq?.close();
     await mongo.close();

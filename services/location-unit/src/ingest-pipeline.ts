@@ -2,11 +2,12 @@
 // see it), queued, and written to the store in batches — one packed write-ahead
 // segment per partition (location_segments); the promise given for it resolves
 // only once the batch is durable — the mq consumer acks then, never before. The
-// compactor expands the segments into per-point and per-user documents later. Up to `writers` batches are in flight at once (group commit with
-// pipelining: while the store commits one batch the next is already on the
-// wire — measured ~1.5× the points/s of one batch at a time on FerretDB); a
-// failed write is retried (the batch stays with its writer) until it succeeds
-// or the pipeline is stopped.
+// compactor expands the segments into per-point and per-user documents later.
+// Up to `writers` batches are in flight at once (group commit with pipelining:
+// while the store commits one batch the next is already on the wire — measured
+// ~1.5× the points/s of one batch at a time on FerretDB); a failed write is
+// retried (the batch stays with its writer) until it succeeds or the pipeline
+// is stopped.
 import type { Logger } from '../../runtime/src/logger.js';
 import type { LocationStore } from './location-store.js';
 import type { SegmentCompactor } from './segment-compactor.js';

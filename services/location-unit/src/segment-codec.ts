@@ -11,6 +11,10 @@ import type { Point } from './unit-state.js';
 const FIXED = 2 + 5 * 8;
 const MAX_ID_BYTES = 0xffff;
 
+/** A Buffer view of BSON Binary's bytes (no copy). */
+const asBuffer = (b: Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
 export function encodePoints(points: readonly Point[]): Buffer {
   const ids = points.map((p) => Buffer.from(p.user_id, 'utf8'));
   let size = 0;
@@ -37,7 +41,7 @@ export function encodePoints(points: readonly Point[]): Buffer {
 
 /** The points of a segment, in the order they were encoded; throws on a truncated buffer. */
 export function decodePoints(buf: Uint8Array): Point[] {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const b = asBuffer(buf);
   const out: Point[] = [];
   let o = 0;
   while (o < b.length) {
@@ -73,7 +77,7 @@ export function encodeTrack(track: readonly TrackPoint[]): Buffer {
 }
 
 export function decodeTrack(buf: Uint8Array): TrackPoint[] {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const b = asBuffer(buf);
   if (b.length % 24 !== 0) throw new RangeError(`a packed track is a multiple of 24 bytes, got ${b.length}`);
   const out: TrackPoint[] = [];
   for (let o = 0; o < b.length; o += 24) {

@@ -26,11 +26,6 @@ export interface CompactorOptions {
   maxBacklog?: number;
   /** Wait between rounds when idle or after a failure. */
   idleMs?: number;
-  /**
-   * Rounds run at once (default 1: two measured no faster on FerretDB, a single
-   * writer, and took store time from the acked ingest path).
-   */
-  workers?: number;
   /** After each compacted round: points and seconds (metrics). */
   onRound?: (points: number, seconds: number) => void;
 }
@@ -43,10 +38,12 @@ export class SegmentCompactor {
   /** Ids in the backlog: a segment both written here and found by a rebuild is taken once. */
   private readonly ids = new Set<string>();
   private backlogPoints = 0;
-  /** The rounds now running, with their partitions. */
-  private readonly running = new Set<{ partitions: Set<number>; done: Promise<void> }>();
-  private readonly wakers = new Set<() => void>();
-  private collecting: Promise<void> | undefined;
+  /**
+   * The round now running, with its partitions. One at a time: two measured no
+   * faster on FerretDB (a single writer) and took store time from the acked path.
+   */
+  private running: { partitions: Set<number>; done: Promise<void> } | undefined;
+  private wake: (() => void) | undefined;
   private roomWaiters: (() => void)[] = [];
   private stopped = false;
   private readonly loop: Promise<void>;
@@ -58,7 +55,7 @@ export class SegmentCompactor {
     private readonly state: UnitState,
     private readonly opts: CompactorOptions,
   ) {
-    this.loop = Promise.all(Array.from({ length: opts.workers ?? 1 }, () => this.run())).then(() => undefined);
+    this.loop = this.run();
   }
 
   /** Points stored in segments and not yet compacted (by this unit). */
@@ -76,7 +73,7 @@ export class SegmentCompactor {
       list.push(s);
       this.backlogPoints += s.count;
     }
-    this.wakeAll();
+    this.wake?.();
   }
 
   /** Resolves when the backlog is below its bound (the ingest pipeline waits here). */
@@ -105,19 +102,19 @@ export class SegmentCompactor {
 
   /**
    * Stops compacting `partitions` (revocation, after the pipeline's flush): waits
-   * for the rounds that touch them, then forgets what the flush added.
+   * for a running round that touches them, then forgets what the flush added.
    */
   async quiesce(partitions: readonly number[]): Promise<void> {
-    await Promise.all([...this.running].filter((r) => partitions.some((p) => r.partitions.has(p))).map((r) => r.done));
+    const run = this.running;
+    if (run && partitions.some((p) => run.partitions.has(p))) await run.done;
     this.release(partitions);
   }
 
   /** Finishes the running round within the caller's grace; the rest stays in the store. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeAll();
+    this.wake?.();
     await this.loop;
-    await this.collecting;
     if (this.garbage.segments.length > 0 || this.garbage.latest.length > 0) await this.collectGarbage();
     this.freeRoom();
   }
@@ -128,25 +125,26 @@ export class SegmentCompactor {
       // idle, or every gcMs while busy. Before taking a round: a round taken is
       // registered at once, so a revocation (quiesce) always sees it.
       if (this.backlogPoints === 0 || Date.now() - this.garbage.since >= (this.opts.gcMs ?? 10_000)) {
-        await (this.collecting ??= this.collectGarbage().finally(() => (this.collecting = undefined)));
+        await this.collectGarbage();
       }
       if (this.stopped) break;
       const round = this.take();
       if (!round) {
         await new Promise<void>((r) => {
-          const wake = (): void => {
+          const t = setTimeout(r, this.opts.idleMs ?? 200);
+          this.wake = () => {
             clearTimeout(t);
-            this.wakers.delete(wake);
             r();
           };
-          const t = setTimeout(wake, this.opts.idleMs ?? 200);
-          this.wakers.add(wake);
         });
+        this.wake = undefined;
         continue;
       }
       let finish!: () => void;
-      const run = { partitions: new Set(round.map((s) => s.partition)), done: new Promise<void>((r) => (finish = r)) };
-      this.running.add(run);
+      this.running = {
+        partitions: new Set(round.map((s) => s.partition)),
+        done: new Promise<void>((r) => (finish = r)),
+      };
       try {
         await this.compact(round);
         this.settle(round);
@@ -155,20 +153,15 @@ export class SegmentCompactor {
         this.putBack(round);
         await new Promise((r) => setTimeout(r, RETRY_MS));
       } finally {
-        this.running.delete(run);
+        this.running = undefined;
         finish();
       }
     }
   }
 
-  private wakeAll(): void {
-    for (const w of [...this.wakers]) w();
-  }
-
   /** Whole segments, oldest first per partition, up to about `batchPoints` points; only owned partitions. */
   private take(): Segment[] | undefined {
     const max = this.opts.batchPoints ?? 20_000;
-    this.dropUnowned();
     const round: Segment[] = [];
     let points = 0;
     for (const [p, list] of this.pending) {
@@ -242,22 +235,6 @@ export class SegmentCompactor {
       list.unshift(s);
     }
     this.freeRoom();
-  }
-
-  /**
-   * Forgets the waiting segments of partitions no longer owned (revoked): they
-   * stay in the store for the next owner, and must not fill the backlog a
-   * revocation's own flush may be waiting on.
-   */
-  private dropUnowned(): void {
-    let dropped = false;
-    for (const [p, list] of this.pending) {
-      if (this.state.ownership.owns(p)) continue;
-      for (const s of list) this.forget(s);
-      this.pending.delete(p);
-      dropped = true;
-    }
-    if (dropped) this.freeRoom();
   }
 
   private forget(s: Segment): void {
