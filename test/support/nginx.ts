@@ -54,6 +54,7 @@ ${http}
 
 function prepare(prefix: string, http: string, workers?: number): string {
   for (const d of ['logs', 'tmp']) fs.mkdirSync(path.join(prefix, d), { recursive: true });
+  fs.rmSync(path.join(prefix, 'nginx.pid'), { force: true });
   const configFile = path.join(prefix, 'nginx.conf');
   fs.writeFileSync(configFile, nginxConfig(prefix, http, workers));
   return configFile;
@@ -69,6 +70,14 @@ export function testNginxConfig(http: string): string {
     return r.stderr;
   } finally {
     fs.rmSync(prefix, { recursive: true, force: true });
+  }
+}
+
+function pidFileWritten(prefix: string): boolean {
+  try {
+    return fs.readFileSync(path.join(prefix, 'nginx.pid'), 'utf8').trim() !== '';
+  } catch {
+    return false;
   }
 }
 
@@ -93,7 +102,9 @@ export async function startNginx(opts: NginxOptions): Promise<Nginx> {
         const err = fs.readFileSync(path.join(prefix, 'logs', 'error.log'), 'utf8');
         throw new GiveUp(`nginx exited:\n${proc.output()}\n${err}`);
       }
-      return canConnect(opts.waitPort);
+      // nginx writes its pid file only after it has bound every listen socket, so
+      // another process already listening on waitPort cannot pass for nginx.
+      return pidFileWritten(prefix) && (await canConnect(opts.waitPort));
     });
   } catch (err) {
     await stop();

@@ -1,8 +1,21 @@
 // Free loopback ports for servers started by tests and local scripts.
 import net from 'node:net';
 
-/** Asks the kernel for a free TCP port on `host` (the port is released before returning). */
+// Ports handed out by this process. The kernel may give a just-released port to the
+// next bind(0), so two callers planning ports up front could otherwise get the same one.
+const handedOut = new Set<number>();
+
+/** Asks the kernel for a free TCP port on `host` (released before returning, never the same twice per process). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const port = await kernelPort(host);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+async function kernelPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

@@ -1,5 +1,6 @@
 // nginx is real: a generated config passes `nginx -t`, and a request is proxied
-// through it to a Node server on loopback; without the upstream, nginx says 502.
+// through it to a Node server on loopback; without the upstream, nginx says 502;
+// a port held by another process makes start fail instead of passing for nginx.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { freePort, startNginx, testNginxConfig, type Nginx } from '../../support/index.js';
@@ -53,6 +54,21 @@ describe('nginx smoke', function () {
       assert.equal(res.status, 502);
     } finally {
       await n2.stop();
+    }
+  });
+
+  it('fails to start, with the bind error, when another process already listens on its port', async function () {
+    // Something else answering on waitPort must not pass for a running nginx.
+    const taken = http.createServer((_req, res) => res.end('not nginx'));
+    const p3 = await freePort();
+    await new Promise<void>((r) => taken.listen(p3, '127.0.0.1', r));
+    try {
+      await assert.rejects(
+        startNginx({ http: proxyConfig(p3, upstreamPort), waitPort: p3 }),
+        /bind\(\) to 127\.0\.0\.1:\d+ failed \(98: Address already in use\)/,
+      );
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
     }
   });
 });
