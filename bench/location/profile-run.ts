@@ -57,6 +57,12 @@ try {
     }),
   );
   console.log('ingest points/s', Math.round(USERS / ((Date.now() - t) / 1000)));
+  // Queries on a quiet unit: wait until the compactor has caught up.
+  await waitFor(
+    'compaction',
+    async () => /^tce_location_compaction_backlog_points(\{[^}]*\})? 0$/m.test(await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text()),
+    { timeoutMs: 600_000, intervalMs: 1000 },
+  );
   t = Date.now();
   let n = 0;
   const end = t + SECONDS * 1000;
