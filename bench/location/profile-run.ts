@@ -60,7 +60,10 @@ try {
   // Queries on a quiet unit: wait until the compactor has caught up.
   await waitFor(
     'compaction',
-    async () => /^tce_location_compaction_backlog_points(\{[^}]*\})? 0$/m.test(await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text()),
+    async () =>
+      /^tce_location_compaction_backlog_points(\{[^}]*\})? 0$/m.test(
+        await (await fetch(`http://127.0.0.1:${ops}/metrics`)).text(),
+      ),
     { timeoutMs: 600_000, intervalMs: 1000 },
   );
   t = Date.now();
