@@ -91,7 +91,7 @@ images: ## Build container images (needs a Docker engine)
 bench-auth: deps proto ## Token verifications/s per core (vs. jose) and logins/s (scrypt-bound); BENCH_SECONDS=3
 	tsx bench/auth/auth.bench.ts
 
-bench-location: deps proto ## Location units vs Redis GEOSEARCH (1M users, nearby 1 km/50), 1/2/4 units, mq path; LOCATION_BENCH_USERS, LOCATION_BENCH_SECONDS, LOCATION_BENCH_MQ_POINTS
+bench-location: deps proto ## Location units vs Redis GEOSEARCH (1M users, nearby 1 km/50), 1/2/4 units, mq path, devices→gateways path; LOCATION_BENCH_USERS, LOCATION_BENCH_SECONDS, LOCATION_BENCH_MQ_POINTS, LOCATION_BENCH_DEVICES
 	@command -v redis-server >/dev/null || { [[ $$(id -u) -eq 0 ]] && apt-get install -y --no-install-recommends redis-server >/dev/null; } || true
 	tsx bench/location/bench.ts
 

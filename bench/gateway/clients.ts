@@ -88,6 +88,20 @@ export class TceBenchDevice {
     });
   }
 
+  /**
+   * location.ILocationReport.reportGps as a call (what the SDK's reportGpsConfirmed
+   * does): resolves once the gateway has published the point to mq_gps.
+   */
+  reportGps(lon: number, lat: number, time: number): Promise<void> {
+    const id = ++this.nextId;
+    const iface = 'location.ILocationReport';
+    const payload = codec.encodeRequest(iface, 'reportGps', [lon, lat, 0, 0, time]);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (ok, _p, err) => (ok ? resolve() : reject(new Error(err))));
+      this.ws.send(encodeFrame({ id, kind: FrameKind.CALL, iface, method: 'reportGps', payload }));
+    });
+  }
+
   /** Waits until the session is set up (the gateway answers whoami). */
   ready(): Promise<void> {
     const id = ++this.nextId;
