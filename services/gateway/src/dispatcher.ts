@@ -40,6 +40,9 @@ export class Dispatcher {
         conn.send(
           errorFrame(f.id, 'RESOURCE_EXHAUSTED', `more than ${MAX_CALLS_IN_FLIGHT} calls in flight on this connection`),
         );
+      } else {
+        // A oneway has no way to say "refused"; count it so the loss is visible.
+        this.opts.metrics.onewayDropped.inc();
       }
       return;
     }

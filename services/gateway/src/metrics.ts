@@ -9,6 +9,7 @@ export interface GatewayMetrics {
   refused: client.Counter<'reason'>;
   deviceCalls: client.Counter<'method' | 'code'>;
   deviceCallSeconds: client.Histogram<'method'>;
+  onewayDropped: client.Counter;
   stored: client.Counter<'outcome'>;
   storeBatch: client.Histogram;
   pushed: client.Counter;
@@ -51,6 +52,11 @@ export function createGatewayMetrics(registry: client.Registry): GatewayMetrics 
       name: 'tce_gateway_device_calls_total',
       help: 'Calls from devices by interface/method and result code.',
       labelNames: ['method', 'code'],
+      registers: r,
+    }),
+    onewayDropped: new client.Counter({
+      name: 'tce_gateway_oneway_dropped_total',
+      help: 'Oneway frames from devices dropped because their connection already had 64 calls running (a oneway gets no answer).',
       registers: r,
     }),
     deviceCallSeconds: new client.Histogram({

@@ -265,6 +265,43 @@ describe('gateway: device protocol', function () {
     });
   });
 
+  describe('calls in flight', function () {
+    it('runs 64 calls of a connection at once: the next call answers RESOURCE_EXHAUSTED, a oneway is dropped and counted', async function () {
+      const c = await connect(gw.url, { token: tokenFor(p, 'kate', 'k1') });
+      await c.call(IFACES.diag, 'whoami', []);
+      const dropped = async (): Promise<number> => {
+        const text = await (await fetch(`http://127.0.0.1:${gw.proc.opsPort}/metrics`)).text();
+        return Number(/^tce_gateway_oneway_dropped_total(?:\{[^}]*\})? (\d+)$/m.exec(text)?.[1] ?? NaN);
+      };
+      const before = await dropped();
+      // Long enough that the 64 are still running when the two extra frames arrive
+      // (all 66 go out in one burst and are read in order).
+      const sleep = (id: number, kind: number): Uint8Array =>
+        codec.encodeStruct('messaging', 'Frame', {
+          id,
+          kind,
+          iface: IFACES.diag,
+          method: 'sleep',
+          payload: codec.encodeRequest(IFACES.diag, 'sleep', [3000]),
+          timeout_ms: 60_000,
+        });
+      // Ids of their own, clear of the ones RawClient.call numbers from 1.
+      for (let id = 1001; id <= 1064; id++) c.send(sleep(id, FrameKind.CALL));
+      c.send(sleep(0, FrameKind.ONEWAY));
+      c.send(sleep(1065, FrameKind.CALL));
+      const refused = await c.reply(1065);
+      assert.deepEqual(
+        [refused.error_code, refused.error_message],
+        ['RESOURCE_EXHAUSTED', 'more than 64 calls in flight on this connection'],
+      );
+      for (let id = 1001; id <= 1064; id++)
+        assert.equal((await c.reply(id, 30_000)).kind, FrameKind.RETURN, `call ${id}`);
+      assert.equal(await dropped(), before + 1);
+      // The slots are free again (the dropped oneway never ran: nothing else is in flight).
+      assert.equal((await c.call(IFACES.diag, 'whoami', [])).kind, FrameKind.RETURN);
+    });
+  });
+
   describe('connection policies', function () {
     it('closes a connection above its rate limit with 1008', async function () {
       const c = await connect(limited.url);
