@@ -50,7 +50,7 @@ test: deps proto lint ## Install what is needed, then run every test tier
 	$(MAKE) --no-print-directory test-unit test-integration test-k8s test-e2e
 
 test-unit: node_modules/.stamp proto ## Pure logic, no external processes
-	$(MOCHA) 'test/unit/**/*.test.ts'
+	$(MOCHA) --timeout 20000 'test/unit/**/*.test.ts'
 
 test-integration: deps proto ## Against a real store (FerretDB), nginx, real gRPC sockets
 	$(MOCHA) --timeout 120000 'test/integration/**/*.test.ts'

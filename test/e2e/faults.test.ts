@@ -158,7 +158,8 @@ describe('fault run: kill -9 a gateway, a location unit and the mq leader under 
     await p.restart('location-unit-2');
     // 3. The mq leader dies: the standby takes the lease over and recovers the queues from the store;
     //    the killed replica comes back (and the pair settles on one leader again).
-    const leader = await mqLeader(p);
+    // /readyz also reports store-write errors: ask until exactly one replica leads.
+    const leader = await waitFor('one mq leader', () => mqLeader(p).catch(() => undefined), { timeoutMs: 30_000 });
     await p.kill9(leader);
     const successor = await waitFor('the standby to take the mq lease', () => mqLeader(p).catch(() => undefined), {
       timeoutMs: 60_000,

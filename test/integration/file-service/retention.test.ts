@@ -13,7 +13,8 @@ describe('file-service: offline transfers, retention and the sweeper', function 
   const token = (u: string): Record<string, string> => ({ authorization: `Bearer ${h.token(u)}` });
 
   before(async function () {
-    h = await startHarness({ env: { TCE_FILE_RETENTION: '4s' } });
+    // Short enough to wait for, long enough for the second test's seven requests on a busy box.
+    h = await startHarness({ env: { TCE_FILE_RETENTION: '8s' } });
   });
   after(async function () {
     await h?.stop();
@@ -24,7 +25,7 @@ describe('file-service: offline transfers, retention and the sweeper', function 
     const res = await request(h.base, 'POST', '/files?name=t.bin&to=bob', token('alice'), bytes(300_000));
     assert.equal(res.status, 201);
     const meta = JSON.parse(res.body.toString());
-    assert.ok(meta.expiresAt > Date.now() && meta.expiresAt <= Date.now() + 4000);
+    assert.ok(meta.expiresAt > Date.now() && meta.expiresAt <= Date.now() + 9000);
     assert.equal((await request(h.base, 'HEAD', meta.uri, token('alice'))).status, 200);
     assert.equal((await request(h.base, 'HEAD', meta.uri, token('carol'))).status, 404);
     await waitFor(
@@ -33,7 +34,7 @@ describe('file-service: offline transfers, retention and the sweeper', function 
         assert.deepEqual(await storeCounts(h.db), before);
         return true;
       },
-      { timeoutMs: 20_000, intervalMs: 200 },
+      { timeoutMs: 30_000, intervalMs: 200 },
     );
     assert.equal((await request(h.base, 'GET', meta.uri, token('bob'))).status, 404);
   });
@@ -48,7 +49,7 @@ describe('file-service: offline transfers, retention and the sweeper', function 
     assert.equal((await request(h.base, 'GET', meta.uri, { ...token('bob'), range: 'bytes=0-9' })).status, 206);
     assert.equal(await expiry(), first);
     assert.equal((await request(h.base, 'GET', meta.uri, token('bob'))).status, 200);
-    // The grace after a fetch (10 min) is longer than this test's 4 s retention: the earlier expiry stands.
+    // The grace after a fetch (10 min) is longer than this test's 8 s retention: the earlier expiry stands.
     assert.equal(await expiry(), first);
     assert.equal((await request(h.base, 'DELETE', meta.uri, token('alice'))).status, 204);
   });

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startService, type ServiceProcess } from '../../support/index.js';
+import { freePort, startService, waitFor, type ServiceProcess } from '../../support/index.js';
 import { startPlatform, tceAs, type Platform } from './platform.js';
 
 describe('gateway: the tce CLI', function () {
@@ -79,9 +79,12 @@ describe('gateway: the tce CLI', function () {
     assert.equal(again.code, 1);
     assert.equal(again.stdout, '');
 
-    const presence = await tce('alice', ['presence', bobId, '--json']);
-    assert.equal(presence.code, 0, presence.stderr);
-    assert.equal((JSON.parse(presence.stdout) as { online: boolean }[])[0]!.online, false);
+    // bob's last `recv` has exited; his gateway records the disconnect soon after.
+    await waitFor('bob to be offline', async () => {
+      const presence = await tce('alice', ['presence', bobId, '--json']);
+      assert.equal(presence.code, 0, presence.stderr);
+      return (JSON.parse(presence.stdout) as { online: boolean }[])[0]!.online === false;
+    });
     const history = await tce('bob', ['history', aliceId, '--json']);
     assert.equal((JSON.parse(history.stdout) as { messages: unknown[] }).messages.length, 2);
 

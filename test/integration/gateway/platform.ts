@@ -79,7 +79,8 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
         TCE_MQ_ADMIN_PASSWORD: mqAdminPassword,
         // Short liveness so crash tests do not wait long.
         TCE_GATEWAY_PRESENCE_HEARTBEAT: '300ms',
-        TCE_GATEWAY_PRESENCE_TTL: '1500ms',
+        // A TTL of many beats: one slow beat on a busy store must not make a live gateway look dead.
+        TCE_GATEWAY_PRESENCE_TTL: '4s',
         TCE_GATEWAY_SWEEP_INTERVAL: '1s',
         ...(p.auth ? { TCE_AUTH_ADDR: `127.0.0.1:${p.auth.env.TCE_GRPC_PORT}` } : {}),
         ...(p.mq ? { TCE_MQ_ADDR: `127.0.0.1:${p.mq.env.TCE_GRPC_PORT}` } : {}),

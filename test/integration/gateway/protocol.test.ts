@@ -64,7 +64,8 @@ describe('gateway: device protocol', function () {
     assert.ok(g.proc.process.running, 'gateway process exited');
     const res = await fetch(`http://127.0.0.1:${g.proc.opsPort}/healthz`);
     assert.equal(res.status, 200);
-    const c = await connect(g.url);
+    // With a token: `strict` closes unauthenticated connections after 1 s.
+    const c = await connect(g.url, { token: tokenFor(p, 'alive', 'a1') });
     const f = await c.call(IFACES.diag, 'echo', ['still here']);
     assert.equal(decodeValue(IFACES.diag, 'echo', f), 'still here');
   }
@@ -381,7 +382,8 @@ describe('gateway: device protocol', function () {
     });
 
     it('closes a connection when its access token expires with 4003', async function () {
-      const c = await connect(gw.url, { token: tokenFor(p, 'mia', 'm1', 1500) });
+      // exp has whole seconds: 3 s leaves at least 2 s for the connect and whoami below.
+      const c = await connect(gw.url, { token: tokenFor(p, 'mia', 'm1', 3000) });
       await c.call(IFACES.session, 'whoami', []);
       assert.deepEqual(await c.waitClosed(), {
         code: CloseCode.TOKEN_EXPIRED,

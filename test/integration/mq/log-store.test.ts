@@ -60,9 +60,10 @@ describe('EasyMQ durable log (store)', function () {
     await ls.write(queue, 0, all.slice(0, 5));
     await ls.write(queue, 0, all.slice(5));
     ls.checkpoint('uid-1', cp(0));
-    assert.ok(all.every((e) => e.col === all[0]!.col && e.col >= 0));
+    assert.ok(all.every((e) => e.col >= 0));
     const first = await logs();
-    assert.equal(first.length, 1);
+    // One collection, or two when the first insert outlasted rotateMs on a busy store.
+    assert.ok(first.length >= 1 && first.length <= 2, `log collections: ${first.join(', ')}`);
 
     const again = new LogStore(db, { epoch: 2, logger: silentLogger });
     const rec = await again.recover();
@@ -72,7 +73,7 @@ describe('EasyMQ durable log (store)', function () {
     );
     assert.deepEqual(rec.checkpoints.get('uid-1')!.cur[0]!.parts[0]!.c, [[4, 2]]);
 
-    // All acked: after the next rotation the sealed collection is dropped.
+    // All acked: after the next rotation the sealed collections are dropped.
     for (const e of all) {
       e.need = 0;
       ls.release(e.col);
@@ -80,7 +81,7 @@ describe('EasyMQ durable log (store)', function () {
     await waitFor('the finished collection to be dropped', async () => {
       ls.maintain();
       const now = await logs();
-      return !now.includes(first[0]!) && now.length >= 1;
+      return first.every((n) => !now.includes(n)) && now.length >= 1;
     });
     await ls.stop();
   });

@@ -19,8 +19,8 @@ describe('EasyMQ queues', function () {
       { name: 'fifo-durable', durable: true },
       { name: 'work' },
       { name: 'death' },
-      { name: 'slow', ack_timeout_ms: 300 },
-      { name: 'poison', ack_timeout_ms: 300, max_deliveries: 3 },
+      { name: 'slow', ack_timeout_ms: 1000 },
+      { name: 'poison', max_deliveries: 3 }, // nacks drive redelivery: no ack timeout can race them
       { name: 'nacks', max_deliveries: -1 },
       { name: 'rejects' },
       { name: 'credit' },

@@ -29,7 +29,11 @@ class Relay {
       }
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    // Re-listening on the same port after a cut: a clash must fail the test, not crash mocha.
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.port, '127.0.0.1', resolve);
+    });
   }
 
   async cut(): Promise<void> {
@@ -60,8 +64,10 @@ describe('operator and an unavailable API server', function () {
       identity: 'outage',
       env: {
         TCE_LEASE_NAMESPACE: 'default',
-        TCE_LEASE_DURATION: '8s',
-        TCE_RENEW_DEADLINE: '6s',
+        // The short outage spans two kubectl runs and the operator's retries: on a
+        // busy box that can take several seconds, so the renew deadline leaves room.
+        TCE_LEASE_DURATION: '20s',
+        TCE_RENEW_DEADLINE: '15s',
         TCE_LEASE_RETRY_PERIOD: '500ms',
       },
       logFile: path.join(cluster.dir, 'logs', 'operator.log'),
@@ -116,7 +122,7 @@ describe('operator and an unavailable API server', function () {
 
   it('steps down and exits when the outage outlasts the renew deadline', async function () {
     await relay.cut();
-    await waitFor('the operator to exit', () => !op.process.running, { timeoutMs: 20_000 });
+    await waitFor('the operator to exit', () => !op.process.running, { timeoutMs: 45_000 });
     const exit = await op.process.exited;
     assert.equal(exit.code, 1);
     assert.match(op.process.output(), /Exiting.*lost leadership/);

@@ -89,8 +89,9 @@ describe('operator leader election', function () {
     await a.process.kill9();
     await waitFor('b to lead', async () => (await leader(b)) === 1, { timeoutMs: 15_000, intervalMs: 100 });
     const took = Date.now() - killedAt;
-    // Not before the 6 s Lease could have expired, as seen by b's own clock; not much after.
-    assert.ok(took >= 4500 && took < 12_000, `failover took ${took} ms`);
+    // Not before the 6 s Lease could have expired, as seen by b's own clock (a's last
+    // renewal may lag its 500 ms period on a busy API server); not much after.
+    assert.ok(took >= 3000 && took < 12_000, `failover took ${took} ms`);
     assert.equal(await holder(), 'b');
     const lease = await getJson<{ spec: { leaseTransitions: number } }>(kubectl, [
       'lease',
@@ -112,8 +113,10 @@ describe('operator leader election', function () {
     await b.stop();
     await waitFor('c to lead', async () => (await leader(c)) === 1, { timeoutMs: 10_000, intervalMs: 100 });
     const took = Date.now() - stoppedAt;
-    // Without the release, c could not lead before the 6 s Lease expired.
-    assert.ok(took < 4000, `handover took ${took} ms (the Lease lasts 6 s)`);
+    assert.match(b.process.output(), /Released the leader Lease/);
+    // Without the release, c could not lead before the 6 s Lease expired (≥ ~5 s after
+    // the stop began: b renewed every 500 ms until then).
+    assert.ok(took < 4500, `handover took ${took} ms (the Lease lasts 6 s)`);
     assert.equal(await holder(), 'c');
   });
 });
