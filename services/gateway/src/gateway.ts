@@ -3,6 +3,7 @@
 // sweeper. runService stops the parts in reverse order on SIGTERM, so the
 // endpoint stops accepting and closes devices (1001) before the store goes.
 import os from 'node:os';
+import v8 from 'node:v8';
 import { MongoClient } from 'mongodb';
 import { Token } from '../../../proto/gen/ts/auth.js';
 import { IAuthServerInfo, IAuthServerProxy } from '../../../proto/gen/ts/auth.tce.js';
@@ -93,6 +94,13 @@ export function runGateway(opts: { env?: NodeJS.ProcessEnv; handleSignals?: bool
       }
       const gatewayId = gatewayIdOf(config);
       const log = logger.child({ gateway: gatewayId });
+      if (config.optimizeFor === 'memory') {
+        // Before the connections come: V8 then grows the heap only as far as the live
+        // data needs instead of keeping a connection storm's garbage committed (measured:
+        // 6.7 vs 21.5 KiB RSS per idle connection at 15 000, docs/gateway.md).
+        v8.setFlagsFromString('--optimize-for-size');
+        log.info('V8 optimizes for memory (--optimize-for-size)');
+      }
       // Not ready until every part below has started (the other checks come one by one).
       let started = false;
       ops.addReadiness({ name: 'startup', check: () => (started ? undefined : 'starting') });
