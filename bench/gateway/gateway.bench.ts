@@ -109,8 +109,7 @@ async function gateway(
   extra: Record<string, string> = {},
 ): Promise<{ proc: ServiceProcess; url: string }> {
   const port = await freePort();
-  let ops = await freePort();
-  while (ops === port) ops = await freePort();
+  const ops = await freePort();
   const proc = await startService({
     name: 'gateway',
     logFile: env.BENCH_GATEWAY_LOGS ? path.join(env.BENCH_GATEWAY_LOGS, `${id}.log`) : undefined,

@@ -65,9 +65,7 @@ export async function startPlatform(opts: PlatformOptions = {}): Promise<Platfor
     },
     startGateway: async (id, env = {}) => {
       const port = env.TCE_WS_PORT ? Number(env.TCE_WS_PORT) : await freePort();
-      // Two free-port picks in a row can return the same port: keep the ops port apart.
-      let ops = await freePort();
-      while (ops === port) ops = await freePort();
+      const ops = await freePort();
       const genv: Record<string, string> = {
         TCE_MONGO_URL: store.url,
         TCE_TOKEN_KEYS: keysJson,
