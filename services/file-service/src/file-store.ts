@@ -2,9 +2,14 @@
 // conditional writes that are safe when two replicas (or a replica and a
 // sweeper) race: each transition is claimed by one atomic update first, and
 // chunks are always deleted before the record that accounts for them.
-import type { Collections, FileDoc, PendingDoc, UploadDoc } from './store.js';
+// Resumable uploads are written only under their lock, which is taken by an
+// insert arbitrated by a unique _id, never by a conditional update: FerretDB
+// 1.x runs an update as a read and a separate write, so several PATCHes could
+// "take" one lock at once (docs/adr/0001).
+import type { Collections, FileDoc, PendingDoc, UploadDoc, UploadLockDoc } from './store.js';
 import { chunkBytes, chunkId } from './store.js';
 import { HttpError } from './http-error.js';
+import { newId } from './ids.js';
 
 export type RemoveResult = 'removed' | 'not-found' | 'forbidden';
 export type LockResult = { ok: true; upload: UploadDoc } | { ok: false; why: 'not-found' | 'expired' | 'locked' };
@@ -90,42 +95,75 @@ export class FileStore {
     return u && u.deletingAt === undefined ? u : null;
   }
 
-  /** Takes the upload's lock for one PATCH (423 across replicas while another holds it). */
+  /**
+   * Takes the upload's lock for one PATCH (423 across replicas while another
+   * holds it) and returns the record as it is under the lock.
+   */
   async lockUpload(id: string, owner: string, by: string, leaseMs: number): Promise<LockResult> {
-    const now = this.clock();
-    const upload = await this.c.uploads.findOneAndUpdate(
-      {
-        _id: id,
-        owner,
-        deletingAt: { $exists: false },
-        expiresAt: { $gt: now },
-        $or: [{ lock: null }, { 'lock.until': { $lt: now } }],
-      },
-      { $set: { lock: { by, until: now + leaseMs } } },
-      { returnDocument: 'after' },
-    );
-    if (upload) return { ok: true, upload };
     const u = await this.getUpload(id);
     if (!u || u.owner !== owner) return { ok: false, why: 'not-found' };
-    if (u.expiresAt <= now) return { ok: false, why: 'expired' };
-    return { ok: false, why: 'locked' };
+    if (u.expiresAt <= this.clock()) return { ok: false, why: 'expired' };
+    if (!(await this.acquireLock(id, by, leaseMs))) return { ok: false, why: 'locked' };
+    // Read again: the previous holder committed its offset before it released the lock.
+    const upload = await this.getUpload(id);
+    if (!upload) {
+      // Completed or removed meanwhile; nobody will ever release a lock of a gone upload.
+      await this.c.locks.deleteOne({ upload: id, by });
+      return { ok: false, why: 'not-found' };
+    }
+    return { ok: true, upload };
   }
 
+  /** True while someone (a PATCH, a DELETE, the sweeper) holds the upload's lock. */
+  async uploadLocked(id: string): Promise<boolean> {
+    const cur = await this.newestLock(id);
+    return cur !== null && cur.until >= this.clock();
+  }
+
+  /** Extends our lock; false when it is no longer ours (it expired and another took it). */
   async renewLock(id: string, by: string, leaseMs: number): Promise<boolean> {
-    const r = await this.c.uploads.updateOne(
-      { _id: id, 'lock.by': by },
-      { $set: { 'lock.until': this.clock() + leaseMs } },
-    );
-    return r.matchedCount === 1;
+    const cur = await this.newestLock(id);
+    if (cur?.by !== by) return false;
+    // Only the holder writes its own lock record, so this update races nobody.
+    await this.c.locks.updateOne({ _id: cur._id, by }, { $set: { until: this.clock() + leaseMs } });
+    return true;
   }
 
+  /** Records the upload's new offset; false when the lock is no longer ours. */
   async commitOffset(id: string, by: string, offset: number): Promise<boolean> {
-    const r = await this.c.uploads.updateOne({ _id: id, 'lock.by': by }, { $set: { offset } });
+    if ((await this.newestLock(id))?.by !== by) return false;
+    const r = await this.c.uploads.updateOne({ _id: id, deletingAt: { $exists: false } }, { $set: { offset } });
     return r.matchedCount === 1;
   }
 
+  /** Gives the lock up (callers make sure no renewal of theirs is still in flight). */
   async releaseLock(id: string, by: string): Promise<void> {
-    await this.c.uploads.updateOne({ _id: id, 'lock.by': by }, { $set: { lock: null } });
+    await this.c.locks.updateOne({ upload: id, by }, { $set: { until: 0 } });
+  }
+
+  /**
+   * The lock is the newest epoch's record; taking it inserts the next epoch,
+   * so of several takers exactly one succeeds (the others hit the unique _id).
+   */
+  private async acquireLock(id: string, by: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock();
+    const cur = await this.newestLock(id);
+    if (cur && cur.until >= now) return false;
+    const epoch = (cur?.epoch ?? 0) + 1;
+    try {
+      await this.c.locks.insertOne({ _id: `${id}.${epoch}`, upload: id, epoch, by, until: now + leaseMs });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 11000) return false; // another took this epoch first
+      throw err;
+    }
+    // Older epochs stay until the upload is gone: deleting one would let a taker
+    // that read it before it was superseded insert that epoch again and believe
+    // it holds the lock. An upload sees a handful of PATCHes.
+    return true;
+  }
+
+  private async newestLock(id: string): Promise<UploadLockDoc | null> {
+    return this.c.locks.find({ upload: id }).sort({ epoch: -1 }).limit(1).next();
   }
 
   /** The stored bytes of chunk n (a resumed upload's partial tail). */
@@ -143,18 +181,22 @@ export class FileStore {
       if ((err as { code?: unknown }).code !== 11000) throw err;
     }
     await this.c.uploads.deleteOne({ _id: doc._id });
+    await this.c.locks.deleteMany({ upload: doc._id });
   }
 
-  /** tus termination (DELETE) by the owner: chunks, then the record. */
-  async terminateUpload(id: string, owner: string): Promise<'removed' | 'not-found' | 'locked'> {
-    const now = this.clock();
+  /** tus termination (DELETE) by the owner, under the upload's lock: chunks, then the record. */
+  async terminateUpload(id: string, owner: string, leaseMs: number): Promise<'removed' | 'not-found' | 'locked'> {
+    const u = await this.getUpload(id);
+    if (!u || u.owner !== owner) return 'not-found';
+    const by = newId();
+    if (!(await this.acquireLock(id, by, leaseMs))) return 'locked';
     const claimed = await this.c.uploads.findOneAndUpdate(
-      { _id: id, owner, deletingAt: { $exists: false }, $or: [{ lock: null }, { 'lock.until': { $lt: now } }] },
-      { $set: { deletingAt: now } },
+      { _id: id, deletingAt: { $exists: false } },
+      { $set: { deletingAt: this.clock() } },
     );
     if (!claimed) {
-      const u = await this.getUpload(id);
-      return u && u.owner === owner ? 'locked' : 'not-found';
+      await this.c.locks.deleteOne({ upload: id, by });
+      return 'not-found';
     }
     await this.purgeUpload(id);
     return 'removed';
@@ -163,6 +205,7 @@ export class FileStore {
   async purgeUpload(id: string): Promise<void> {
     await this.c.chunks.deleteMany({ files_id: id });
     await this.c.uploads.deleteOne({ _id: id });
+    await this.c.locks.deleteMany({ upload: id });
   }
 
   // ------------------------------------------------------------ sweeping
@@ -175,17 +218,17 @@ export class FileStore {
       .toArray();
     let n = 0;
     for (const { _id } of due) {
+      // A live PATCH (or DELETE) holds the lock: leave the upload to it.
+      const by = newId();
+      if (!(await this.acquireLock(_id, by, staleMs))) continue;
       const claimed = await this.c.uploads.findOneAndUpdate(
-        {
-          _id,
-          $and: [
-            { $or: [{ expiresAt: { $lt: now } }, { deletingAt: { $lt: now - staleMs } }] },
-            { $or: [{ lock: null }, { 'lock.until': { $lt: now } }] },
-          ],
-        },
-        { $set: { deletingAt: now, lock: null } },
+        { _id, $or: [{ expiresAt: { $lt: now } }, { deletingAt: { $lt: now - staleMs } }] },
+        { $set: { deletingAt: now } },
       );
-      if (!claimed) continue;
+      if (!claimed) {
+        await this.releaseLock(_id, by);
+        continue;
+      }
       await this.purgeUpload(_id);
       n++;
     }

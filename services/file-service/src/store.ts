@@ -5,9 +5,12 @@
 //
 // - file_pending: one record per plain upload in progress, written before its
 //   first chunk and refreshed while it streams (touchedAt);
-// - file_uploads: one record per resumable (tus) upload, holding its offset,
-//   its expiry and the lock that makes concurrent PATCHes answer 423 across
-//   replicas.
+// - file_uploads: one record per resumable (tus) upload, holding its offset
+//   and its expiry;
+// - file_upload_locks: the lock that makes concurrent PATCHes answer 423 across
+//   replicas, one record per acquisition (epoch) of an upload, taken by an
+//   insert that the unique _id arbitrates (docs/adr/0001). Whoever writes an
+//   upload record (a PATCH, a DELETE, the sweeper) holds its lock first.
 //
 // Deletion always removes chunks before the record that owns them.
 import type { Binary, Collection, Db } from 'mongodb';
@@ -65,9 +68,20 @@ export interface UploadDoc {
   metadataHeader?: string;
   createdAt: number;
   expiresAt: number;
-  lock: { by: string; until: number } | null;
   /** Set while a sweeper or a DELETE removes it. */
   deletingAt?: number;
+}
+
+/** One acquisition of an upload's lock; the holder is the newest epoch, until `until`. */
+export interface UploadLockDoc {
+  /** `<upload id>.<epoch>`: two takers of the same epoch collide on it. */
+  _id: string;
+  upload: string;
+  epoch: number;
+  /** The holder (a random id per PATCH, DELETE or sweep). */
+  by: string;
+  /** ms since epoch; 0 once released. */
+  until: number;
 }
 
 export interface Collections {
@@ -75,6 +89,7 @@ export interface Collections {
   chunks: Collection<ChunkDoc>;
   pending: Collection<PendingDoc>;
   uploads: Collection<UploadDoc>;
+  locks: Collection<UploadLockDoc>;
 }
 
 export function collections(db: Db): Collections {
@@ -83,6 +98,7 @@ export function collections(db: Db): Collections {
     chunks: db.collection<ChunkDoc>(`${BUCKET}.chunks`),
     pending: db.collection<PendingDoc>('file_pending'),
     uploads: db.collection<UploadDoc>('file_uploads'),
+    locks: db.collection<UploadLockDoc>('file_upload_locks'),
   };
 }
 
@@ -94,6 +110,7 @@ export async function ensureIndexes(c: Collections): Promise<void> {
   await c.files.createIndex({ 'metadata.deletingAt': 1 }, { name: 'metadata.deletingAt_1' });
   await c.pending.createIndex({ touchedAt: 1 }, { name: 'touchedAt_1' });
   await c.uploads.createIndex({ expiresAt: 1 }, { name: 'expiresAt_1' });
+  await c.locks.createIndex({ upload: 1, epoch: -1 }, { name: 'upload_1_epoch_-1' });
 }
 
 /** Chunk ids are derived from (file, n): re-writing a chunk of a resumed upload is an idempotent upsert. */

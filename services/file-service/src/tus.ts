@@ -87,7 +87,6 @@ export async function tusCreate(
     ...(metadataHeader ? { metadataHeader } : {}),
     createdAt: now,
     expiresAt: now + ctx.settings.uploadExpiryMs,
-    lock: null,
   };
   await ctx.store.createUpload(upload);
   if (length === 0) await complete(ctx, upload, crypto.createHash('sha256'));
@@ -111,7 +110,7 @@ export async function tusHead(
   checkTusResumable(str(req.headers['tus-resumable']));
   let upload = await ctx.store.getUpload(id);
   const deadline = Date.now() + HEAD_LOCK_WAIT_MS;
-  while (upload?.lock && upload.lock.until > Date.now() && Date.now() < deadline) {
+  while (upload && Date.now() < deadline && (await ctx.store.uploadLocked(id))) {
     await new Promise((r) => setTimeout(r, 25));
     upload = await ctx.store.getUpload(id);
   }
@@ -159,8 +158,9 @@ export async function tusPatch(
   const lock = await store.lockUpload(id, caller.userId, by, settings.lockLeaseMs);
   if (!lock.ok) throw lock.why === 'expired' ? gone() : lock.why === 'locked' ? locked() : missing();
   const upload = lock.upload;
+  let renewing: Promise<unknown> = Promise.resolve();
   const renew = setInterval(() => {
-    store
+    renewing = store
       .renewLock(id, by, settings.lockLeaseMs)
       .catch((err: unknown) => ctx.logger.warn('Failed to renew an upload lock', { id, err }));
   }, settings.touchMs);
@@ -232,6 +232,8 @@ export async function tusPatch(
   } finally {
     clearInterval(renew);
     ctx.metrics.uploadsActive.dec();
+    // A renewal still in flight would write the lease back after the release.
+    await renewing;
     // Released before answering: a client sends its next PATCH the moment it reads our answer.
     await store
       .releaseLock(id, by)
@@ -249,7 +251,7 @@ export async function tusTerminate(
   caller: Caller,
 ): Promise<void> {
   checkTusResumable(str(req.headers['tus-resumable']));
-  const r = await ctx.store.terminateUpload(id, caller.userId);
+  const r = await ctx.store.terminateUpload(id, caller.userId, ctx.settings.lockLeaseMs);
   if (r === 'not-found') throw missing();
   if (r === 'locked') throw locked();
   ctx.hashes.forget(id);

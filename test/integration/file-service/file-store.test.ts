@@ -1,0 +1,92 @@
+// The resumable-upload lock against the real store. FerretDB 1.x runs a
+// conditional update as a read and a separate write, so the lock must be taken
+// by an insert that the unique _id arbitrates: of many concurrent takers exactly
+// one may win, on every try (the conditional update granted it to 2-8 of 8).
+import assert from 'node:assert/strict';
+import { MongoClient } from 'mongodb';
+import { FileStore } from '../../../services/file-service/src/file-store.js';
+import { newId } from '../../../services/file-service/src/ids.js';
+import { collections, ensureIndexes, type UploadDoc } from '../../../services/file-service/src/store.js';
+import { startStore, waitFor, type Store } from '../../support/index.js';
+
+describe('file-service: the upload lock on the real store', function () {
+  this.timeout(120_000);
+  let store: Store;
+  let mongo: MongoClient;
+  let fs: FileStore;
+
+  before(async function () {
+    store = await startStore();
+    mongo = new MongoClient(store.url);
+    const c = collections(mongo.db());
+    await ensureIndexes(c);
+    fs = new FileStore(c);
+  });
+  after(async function () {
+    await mongo?.close();
+    await store?.stop();
+  });
+
+  async function upload(owner = 'alice'): Promise<string> {
+    const now = Date.now();
+    const doc: UploadDoc = {
+      _id: newId(),
+      owner,
+      length: 1000,
+      offset: 0,
+      chunkSize: 255 * 1024,
+      name: 't.bin',
+      contentType: 'application/octet-stream',
+      createdAt: now,
+      expiresAt: now + 60_000,
+    };
+    await fs.createUpload(doc);
+    return doc._id;
+  }
+
+  it('grants the lock to exactly one of 8 concurrent takers, every round', async function () {
+    for (let round = 0; round < 10; round++) {
+      const id = await upload();
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => fs.lockUpload(id, 'alice', `taker-${i}`, 10_000)),
+      );
+      const winners = results.filter((r) => r.ok).length;
+      assert.equal(winners, 1, `round ${round}: ${winners} takers hold the lock`);
+      assert.deepEqual(
+        results.filter((r) => !r.ok).map((r) => (r.ok ? '' : r.why)),
+        Array(7).fill('locked'),
+      );
+    }
+  });
+
+  it('lets the next taker in after a release or once the lease ran out, and only the holder commit', async function () {
+    const id = await upload();
+    assert.ok((await fs.lockUpload(id, 'alice', 'a', 10_000)).ok);
+    assert.equal(await fs.uploadLocked(id), true);
+    assert.deepEqual(await fs.lockUpload(id, 'alice', 'b', 10_000), { ok: false, why: 'locked' });
+    assert.equal(await fs.commitOffset(id, 'b', 10), false, 'a non-holder must not move the offset');
+    assert.equal(await fs.commitOffset(id, 'a', 10), true);
+    await fs.releaseLock(id, 'a');
+    assert.equal(await fs.uploadLocked(id), false);
+    const b = await fs.lockUpload(id, 'alice', 'b', 1);
+    assert.ok(b.ok && b.upload.offset === 10, 'the next holder reads the committed offset');
+    // b's 1 ms lease runs out without a release (a replica that died mid-PATCH).
+    await waitFor('the 1 ms lease to run out', async () => !(await fs.uploadLocked(id)));
+    const c = await fs.lockUpload(id, 'alice', 'c', 10_000);
+    assert.ok(c.ok, 'an expired lease can be taken');
+    assert.equal(await fs.renewLock(id, 'b', 10_000), false, 'the old holder learns it lost the lock');
+    assert.equal(await fs.commitOffset(id, 'b', 20), false);
+  });
+
+  it('answers not-found to another user and locked to a DELETE while a PATCH holds the lock', async function () {
+    const id = await upload();
+    assert.deepEqual(await fs.lockUpload(id, 'bob', 'x', 10_000), { ok: false, why: 'not-found' });
+    assert.ok((await fs.lockUpload(id, 'alice', 'p', 10_000)).ok);
+    assert.equal(await fs.terminateUpload(id, 'alice', 10_000), 'locked');
+    assert.equal(await fs.terminateUpload(id, 'bob', 10_000), 'not-found');
+    await fs.releaseLock(id, 'p');
+    assert.equal(await fs.terminateUpload(id, 'alice', 10_000), 'removed');
+    assert.equal(await fs.getUpload(id), null);
+    assert.equal(await mongo.db().collection('file_upload_locks').countDocuments({ upload: id }), 0);
+  });
+});
