@@ -5,6 +5,7 @@
 // startProcess instead of startService). B = TCE_LOCATION_BATCH_POINTS.
 //   PROF=1 N=100000 S=5 flock /tmp/bench.lock npx tsx bench/location/profile-run.ts
 import { ILocationUnitProxy } from '../../proto/gen/ts/location.tce.js';
+import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, startProcess, startStore, waitFor } from '../../test/support/index.js';
 import { LAT0, LON0, SQ_LAT, SQ_LON, benchUsers, seededRandom } from './data.js';
@@ -66,6 +67,13 @@ try {
       ),
     { timeoutMs: 600_000, intervalMs: 1000 },
   );
+  // CPU time per query on each side: comparable between runs even when other work shares the cores.
+  const unitCpu = (): number => {
+    const f = fs.readFileSync(`/proc/${unitProc.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) / 100) * 1e6; // utime + stime, clock ticks of 10 ms → µs
+  };
+  const unit0 = unitCpu();
+  const client0 = process.cpuUsage();
   t = Date.now();
   let n = 0;
   const end = t + SECONDS * 1000;
@@ -78,6 +86,13 @@ try {
     }),
   );
   console.log('nearby ops/s', Math.round(n / ((Date.now() - t) / 1000)));
+  const client = process.cpuUsage(client0);
+  console.log(
+    'nearby CPU µs/query: unit',
+    Math.round((unitCpu() - unit0) / n),
+    'client',
+    Math.round((client.user + client.system) / n),
+  );
   px.close();
 } finally {
   await unit.stop();

@@ -20,10 +20,15 @@ export class GiveUp extends Error {
   override name = 'GiveUp';
 }
 
-/** Polls `check` until it returns a value other than undefined/false, or throws WaitTimeoutError. */
+/**
+ * Polls `check` until it returns a value other than undefined/null/false, or
+ * throws WaitTimeoutError. null counts as "not yet" because a store lookup
+ * answers null for "not there" (findOne): taking it for success once made a
+ * test proceed before the state it waited for existed.
+ */
 export async function waitFor<T>(
   what: string,
-  check: () => T | undefined | false | Promise<T | undefined | false>,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   opts: WaitOptions = {},
 ): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -33,7 +38,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const v = await check();
-      if (v !== undefined && v !== false) return v;
+      if (v !== undefined && v !== null && v !== false) return v;
     } catch (err) {
       if (err instanceof GiveUp) throw new Error(`Gave up waiting for ${what}: ${err.message}`, { cause: err });
       lastError = err;

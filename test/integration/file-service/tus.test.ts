@@ -256,12 +256,9 @@ describe('file-service: resumable uploads (tus) through nginx', function () {
     sock.write(data.subarray(0, CHUNK));
     const id = loc.split('/').pop()!;
     // Not before: a second PATCH that came first would take the lock and, carrying the
-    // whole body, complete the upload (every later PATCH then answers 404). `?? undefined`
-    // because waitFor takes null for a result.
-    await waitFor(
-      'the first PATCH to hold the lock',
-      async () =>
-        (await h.db.collection('file_upload_locks').findOne({ upload: id, until: { $gt: Date.now() } })) ?? undefined,
+    // whole body, complete the upload (every later PATCH then answers 404).
+    await waitFor('the first PATCH to hold the lock', async () =>
+      h.db.collection('file_upload_locks').findOne({ upload: id, until: { $gt: Date.now() } }),
     );
     try {
       for (let i = 0; i < 2; i++) {
