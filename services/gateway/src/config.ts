@@ -155,7 +155,7 @@ export const gatewayOwnSchema = {
     type: 'enum',
     values: ['speed', 'memory'],
     default: 'speed',
-    doc: "V8's trade-off. memory = --optimize-for-size: the heap stays near its live size, ~3× less RSS per idle connection after a connection storm, slower storms.",
+    doc: "V8's trade-off. memory = --optimize-for-size: the heap stays near its live size, ~3× less RSS per idle connection after a connection storm; slower storms and ~0.65× the group fan-out rate (docs/gateway.md).",
   },
   pushWindow: {
     env: 'TCE_GATEWAY_PUSH_WINDOW',
