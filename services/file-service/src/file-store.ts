@@ -202,8 +202,14 @@ export class FileStore {
     return 'removed';
   }
 
+  /**
+   * Removes an upload: chunks first, then the records — but not the chunks of
+   * an upload that already became a file (a completion that died between its
+   * files insert and its upload delete): they are that file's now.
+   */
   async purgeUpload(id: string): Promise<void> {
-    await this.c.chunks.deleteMany({ files_id: id });
+    const file = await this.c.files.findOne({ _id: id }, { projection: { _id: 1 } });
+    if (!file) await this.c.chunks.deleteMany({ files_id: id });
     await this.c.uploads.deleteOne({ _id: id });
     await this.c.locks.deleteMany({ upload: id });
   }
@@ -226,7 +232,8 @@ export class FileStore {
         { $set: { deletingAt: now } },
       );
       if (!claimed) {
-        await this.releaseLock(_id, by);
+        // Gone meanwhile (another sweeper purged it): nothing else would ever remove our record.
+        await this.c.locks.deleteOne({ upload: _id, by });
         continue;
       }
       await this.purgeUpload(_id);

@@ -155,15 +155,32 @@ export async function tusPatch(
   const declared = contentLength(req);
   const { store, settings } = ctx;
   const by = newId();
+  const lockedAt = Date.now();
   const lock = await store.lockUpload(id, caller.userId, by, settings.lockLeaseMs);
   if (!lock.ok) throw lock.why === 'expired' ? gone() : lock.why === 'locked' ? locked() : missing();
   const upload = lock.upload;
-  let renewing: Promise<unknown> = Promise.resolve();
+  // The lease as this PATCH knows it. Renewals run one after another (an older
+  // one landing late must not extend the lease past our release); once the
+  // lease may have lapsed — a renewal found another holder, or none succeeded
+  // in time — the PATCH stops before it writes a chunk over the new holder's.
+  let leaseUntil = lockedAt + settings.lockLeaseMs;
+  let lost = false;
+  let renewing: Promise<void> = Promise.resolve();
   const renew = setInterval(() => {
-    renewing = store
-      .renewLock(id, by, settings.lockLeaseMs)
-      .catch((err: unknown) => ctx.logger.warn('Failed to renew an upload lock', { id, err }));
+    renewing = renewing.then(async () => {
+      const at = Date.now();
+      try {
+        if (await store.renewLock(id, by, settings.lockLeaseMs)) leaseUntil = at + settings.lockLeaseMs;
+        else lost = true;
+      } catch (err) {
+        ctx.logger.warn('Failed to renew an upload lock', { id, err });
+      }
+    });
   }, settings.touchMs);
+  const assertLock = (): void => {
+    if (lost || Date.now() >= leaseUntil)
+      throw new HttpError('ABORTED', 'the upload lock was lost; retry from HEAD', 409);
+  };
   ctx.metrics.uploadsActive.inc();
   let newOffset: number;
   try {
@@ -200,6 +217,7 @@ export async function tusPatch(
         received += b.length;
         hash?.update(b);
         checker?.update(b);
+        assertLock();
         await writer.write(b);
         ctx.metrics.bytes.inc({ direction: 'in' }, b.length);
       }
@@ -219,6 +237,7 @@ export async function tusPatch(
     }
     await writer.finish();
     newOffset = offset + received;
+    assertLock();
     if (!(await store.commitOffset(id, by, newOffset))) {
       throw new HttpError('ABORTED', 'the upload lock was lost; retry from HEAD', 409);
     }

@@ -46,13 +46,19 @@ export class BatchedLookup<V> {
       .then(
         (values) => {
           const byKey = new Map<string, V[]>();
-          for (const v of values) {
-            const k = this.keyOf(v);
-            let l = byKey.get(k);
-            if (!l) byKey.set(k, (l = []));
-            l.push(v);
+          try {
+            for (const v of values) {
+              const k = this.keyOf(v);
+              let l = byKey.get(k);
+              if (!l) byKey.set(k, (l = []));
+              l.push(v);
+            }
+          } catch (err) {
+            for (const list of batch.values()) for (const w of list) w.reject(err);
+            return;
           }
-          for (const [k, list] of batch) for (const w of list) w.resolve(byKey.get(k) ?? []);
+          // Each caller its own array: one caller's changes must not show in another's.
+          for (const [k, list] of batch) for (const w of list) w.resolve([...(byKey.get(k) ?? [])]);
         },
         (err: unknown) => {
           for (const list of batch.values()) for (const w of list) w.reject(err);

@@ -78,6 +78,21 @@ describe('file-service: the upload lock on the real store', function () {
     assert.equal(await fs.commitOffset(id, 'b', 20), false);
   });
 
+  it('purging an upload that already became a file keeps the file and its chunks', async function () {
+    // A completion that died between its files insert and its upload delete: the
+    // upload record is still there (and expires), but the chunks are the file's now.
+    const id = await upload();
+    const db = mongo.db();
+    await db.collection('fs.files').insertOne({ _id: id as never, length: 3, chunkSize: 255 * 1024, metadata: {} });
+    await db
+      .collection('fs.chunks')
+      .insertOne({ _id: `${id}-0` as never, files_id: id, n: 0, data: Buffer.from('abc') });
+    await fs.purgeUpload(id);
+    assert.equal(await fs.getUpload(id), null);
+    assert.equal(await db.collection('fs.chunks').countDocuments({ files_id: id }), 1);
+    assert.equal(await db.collection('fs.files').countDocuments({ _id: id as never }), 1);
+  });
+
   it('answers not-found to another user and locked to a DELETE while a PATCH holds the lock', async function () {
     const id = await upload();
     assert.deepEqual(await fs.lockUpload(id, 'bob', 'x', 10_000), { ok: false, why: 'not-found' });

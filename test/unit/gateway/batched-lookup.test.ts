@@ -41,7 +41,9 @@ describe('gateway: BatchedLookup', function () {
     assert.deepEqual(await ann, rows.slice(0, 2));
     assert.deepEqual(q.calls, [['ann'], ['bob', 'cid']]);
     await q.release();
-    assert.deepEqual(await Promise.all(others), [[rows[2]], [], [rows[2]]]);
+    const got = await Promise.all(others);
+    assert.deepEqual(got, [[rows[2]], [], [rows[2]]]);
+    assert.notEqual(got[0], got[2], 'two callers of one key get arrays of their own');
     assert.equal(lookup.queued, 0);
   });
 
