@@ -150,15 +150,22 @@ export class FileStore {
     const cur = await this.newestLock(id);
     if (cur && cur.until >= now) return false;
     const epoch = (cur?.epoch ?? 0) + 1;
+    const lockId = `${id}.${epoch}`;
     try {
-      await this.c.locks.insertOne({ _id: `${id}.${epoch}`, upload: id, epoch, by, until: now + leaseMs });
+      await this.c.locks.insertOne({ _id: lockId, upload: id, epoch, by, until: now + leaseMs });
     } catch (err) {
-      if ((err as { code?: unknown }).code === 11000) return false; // another took this epoch first
-      throw err;
+      if ((err as { code?: unknown }).code !== 11000) throw err;
+      // Another took this epoch first — or the driver retried our own insert that had landed.
+      if ((await this.c.locks.findOne({ _id: lockId }))?.by !== by) return false;
     }
-    // Older epochs stay until the upload is gone: deleting one would let a taker
-    // that read it before it was superseded insert that epoch again and believe
-    // it holds the lock. An upload sees a handful of PATCHes.
+    // A taker that read an old newest record may insert an epoch that was tidied
+    // away below, and so not be the newest: it must give up, not hold the lock.
+    if ((await this.newestLock(id))?.by !== by) {
+      await this.c.locks.deleteOne({ _id: lockId, by });
+      return false;
+    }
+    // Ours is the newest: older epochs are history (at most a few records per upload).
+    if (epoch > 1) await this.c.locks.deleteMany({ upload: id, epoch: { $lt: epoch } });
     return true;
   }
 

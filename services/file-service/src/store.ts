@@ -8,9 +8,10 @@
 // - file_uploads: one record per resumable (tus) upload, holding its offset
 //   and its expiry;
 // - file_upload_locks: the lock that makes concurrent PATCHes answer 423 across
-//   replicas, one record per acquisition (epoch) of an upload, taken by an
-//   insert that the unique _id arbitrates (docs/adr/0001). Whoever writes an
-//   upload record (a PATCH, a DELETE, the sweeper) holds its lock first.
+//   replicas: the newest acquisition (epoch) of an upload, taken by inserting
+//   the next epoch, which the unique _id arbitrates (docs/adr/0001); the winner
+//   deletes the older ones. Whoever writes an upload record (a PATCH, a DELETE,
+//   the sweeper) holds its lock first.
 //
 // Deletion always removes chunks before the record that owns them.
 import type { Binary, Collection, Db } from 'mongodb';

@@ -78,6 +78,19 @@ describe('file-service: the upload lock on the real store', function () {
     assert.equal(await fs.commitOffset(id, 'b', 20), false);
   });
 
+  it('keeps one lock record per upload however many PATCHes took it', async function () {
+    const id = await upload();
+    for (let i = 0; i < 5; i++) {
+      assert.ok((await fs.lockUpload(id, 'alice', `p${i}`, 10_000)).ok);
+      await fs.releaseLock(id, `p${i}`);
+    }
+    const left = await mongo.db().collection('file_upload_locks').find({ upload: id }).toArray();
+    assert.deepEqual(
+      left.map((l) => [l.epoch, l.by]),
+      [[5, 'p4']],
+    );
+  });
+
   it('purging an upload that already became a file keeps the file and its chunks', async function () {
     // A completion that died between its files insert and its upload delete: the
     // upload record is still there (and expires), but the chunks are the file's now.
