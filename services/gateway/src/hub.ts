@@ -22,6 +22,7 @@ import { CloseCode } from './frame.js';
 import type { GatewayRegistry } from './gateway-registry.js';
 import { isGroupId, type GroupStore } from './group-store.js';
 import type { InboxDoc, MessageStore } from './message-store.js';
+import { MembershipClock } from './membership-clock.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { Notice, Notifier } from './notices.js';
 import { deviceKey, type PresenceDoc, type PresenceStore } from './presence-store.js';
@@ -85,6 +86,8 @@ export class Hub {
   private readonly routeCache = new Map<string, { at: number; doc: Promise<PresenceDoc | null> }>();
   /** Connections here with a feed of each group. */
   private readonly byGroup = new Map<string, Set<DeviceConnection>>();
+  /** Connections whose group memberships changed while connected (most never get one). */
+  private readonly clocks = new WeakMap<DeviceConnection, MembershipClock>();
   /** Replicas holding members of a group, for routing (reused like presence, ROUTE_CACHE_MS). */
   private readonly groupRouteCache = new Map<string, { at: number; gws: Promise<string[]> }>();
   /** Groups this replica has registered itself for in gw_group_gateways. */
@@ -246,8 +249,10 @@ export class Hub {
     }
     conn.feed = feed;
     feed.start();
+    // Stamped before the read: a leave that arrives while the feeds open must win.
+    const stamp = this.clocks.get(conn)?.stamp() ?? MembershipClock.START;
     const memberships = await this.o.groups.groupsOf(session.userId);
-    await Promise.all(memberships.map((m) => this.openGroupFeed(conn, m.g, m.since)));
+    await Promise.all(memberships.map((m) => this.openGroupFeed(conn, m.g, m.since, stamp)));
     // Senders may route by a presence (or group) view up to ROUTE_CACHE_MS old
     // that does not show this connection yet: read once more after that.
     setTimeout(() => {
@@ -303,7 +308,7 @@ export class Hub {
   }
 
   /** Starts delivering a group to this connection, after the device's cursor (or `since`, when it joined). */
-  private async openGroupFeed(conn: DeviceConnection, group: string, since: number): Promise<void> {
+  private async openGroupFeed(conn: DeviceConnection, group: string, since: number, stamp: number): Promise<void> {
     const s = conn.session;
     if (!s || conn.closed || conn.groupFeeds?.has(group)) return;
     // Registered before the read, as presence is: a sender stores, then looks up the group's replicas.
@@ -311,6 +316,8 @@ export class Hub {
     const key = `${s.userId}\n${s.deviceId}`;
     const cursor = Math.max(since, await this.o.store.getCursor(group, key));
     if (conn.closed || conn.groupFeeds?.has(group)) return;
+    // A join or leave of this group arrived meanwhile: it decides, not this opening.
+    if (!(this.clocks.get(conn)?.current(group, stamp) ?? true)) return;
     const feed = this.newFeed(conn, group, key, cursor);
     (conn.groupFeeds ??= new Map()).set(group, feed);
     let set = this.byGroup.get(group);
@@ -360,7 +367,10 @@ export class Hub {
 
   private applyMembership(user: string, group: string, joined: boolean, since: number): void {
     for (const c of this.byUser.get(user) ?? []) {
-      const p = joined ? this.openGroupFeed(c, group, since) : this.closeGroupFeed(c, group);
+      let clock = this.clocks.get(c);
+      if (!clock) this.clocks.set(c, (clock = new MembershipClock()));
+      const stamp = clock.change(group);
+      const p = joined ? this.openGroupFeed(c, group, since, stamp) : this.closeGroupFeed(c, group);
       p.catch((err: unknown) => {
         this.o.logger.warn('Failed to open or close a group feed', { err, user, group });
         if (joined && !c.closed) c.close(CloseCode.INTERNAL_ERROR, 'could not start a group feed');
