@@ -15,7 +15,7 @@
 import type { Collection, Db } from 'mongodb';
 import { revoke, revocations } from '../../tokens/src/index.js';
 import { newSessionId } from './ids.js';
-import { isDuplicateKey } from './mongo-errors.js';
+import { isDuplicateKey } from '../../runtime/src/mongo-errors.js';
 import { newRefreshToken, type ParsedRefreshToken } from './refresh-token.js';
 
 export interface SessionDoc {

@@ -10,7 +10,7 @@
 // after the check (shared addresses must not be slowed by logins in flight).
 import type { Collection, Db } from 'mongodb';
 import { PlatformError } from '../../runtime/src/errors.js';
-import { isDuplicateKey } from './mongo-errors.js';
+import { isDuplicateKey } from '../../runtime/src/mongo-errors.js';
 import { decide, refusalMessage, type Decision, type ThrottlePolicy } from './throttle-policy.js';
 
 export interface FailureDoc {

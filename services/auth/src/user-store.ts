@@ -6,7 +6,7 @@
 // and activates it; losers fail fast without spending a hash. A pending user
 // whose registration died is swept after PENDING_MS and its name freed.
 import type { Collection, Db } from 'mongodb';
-import { isDuplicateKey } from './mongo-errors.js';
+import { isDuplicateKey } from '../../runtime/src/mongo-errors.js';
 
 export interface UserDoc {
   _id: string;

@@ -8,6 +8,7 @@
 // "take" one lock at once (docs/adr/0001).
 import type { Collections, FileDoc, PendingDoc, UploadDoc, UploadLockDoc } from './store.js';
 import { chunkBytes, chunkId } from './store.js';
+import { isDuplicateKey } from '../../runtime/src/mongo-errors.js';
 import { HttpError } from './http-error.js';
 import { newId } from './ids.js';
 
@@ -154,7 +155,7 @@ export class FileStore {
     try {
       await this.c.locks.insertOne({ _id: lockId, upload: id, epoch, by, until: now + leaseMs });
     } catch (err) {
-      if ((err as { code?: unknown }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
       // Another took this epoch first — or the driver retried our own insert that had landed.
       if ((await this.c.locks.findOne({ _id: lockId }))?.by !== by) return false;
     }
@@ -185,7 +186,7 @@ export class FileStore {
       await this.c.files.insertOne(doc);
     } catch (err) {
       // A retry after a failure between the two writes: the file is already there.
-      if ((err as { code?: unknown }).code !== 11000) throw err;
+      if (!isDuplicateKey(err)) throw err;
     }
     await this.c.uploads.deleteOne({ _id: doc._id });
     await this.c.locks.deleteMany({ upload: doc._id });
