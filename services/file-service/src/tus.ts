@@ -37,6 +37,7 @@ const HEAD_LOCK_WAIT_MS = 2000;
 
 const gone = (): HttpError => new HttpError('NOT_FOUND', 'upload expired', 410);
 const missing = (): HttpError => new HttpError('NOT_FOUND', 'no such upload', 404);
+const lockLost = (): HttpError => new HttpError('ABORTED', 'the upload lock was lost; retry from HEAD', 409);
 const locked = (): HttpError => new HttpError('ABORTED', 'another request is writing to this upload', 423);
 
 function tusHeaders(extra: Record<string, string | number> = {}): Record<string, string | number> {
@@ -178,8 +179,7 @@ export async function tusPatch(
     });
   }, settings.touchMs);
   const assertLock = (): void => {
-    if (lost || Date.now() >= leaseUntil)
-      throw new HttpError('ABORTED', 'the upload lock was lost; retry from HEAD', 409);
+    if (lost || Date.now() >= leaseUntil) throw lockLost();
   };
   ctx.metrics.uploadsActive.inc();
   let newOffset: number;
@@ -238,9 +238,7 @@ export async function tusPatch(
     await writer.finish();
     newOffset = offset + received;
     assertLock();
-    if (!(await store.commitOffset(id, by, newOffset))) {
-      throw new HttpError('ABORTED', 'the upload lock was lost; retry from HEAD', 409);
-    }
+    if (!(await store.commitOffset(id, by, newOffset))) throw lockLost();
     if (hash) ctx.hashes.put(id, newOffset, hash);
     else ctx.hashes.forget(id);
     if (interrupted) {

@@ -6,8 +6,13 @@
 // collection (a member lookup at 10 000 members: ~250 ms, for one key or for a
 // thousand); on MongoDB it is one `$in` on an index instead of many finds.
 
+interface Waiter<V> {
+  resolve: (v: V[]) => void;
+  reject: (err: unknown) => void;
+}
+
 export class BatchedLookup<V> {
-  private readonly waiting = new Map<string, { resolve: (v: V[]) => void; reject: (err: unknown) => void }[]>();
+  private readonly waiting = new Map<string, Waiter<V>[]>();
   private running = false;
 
   constructor(
@@ -36,7 +41,7 @@ export class BatchedLookup<V> {
   private next(): void {
     if (this.running || this.waiting.size === 0) return;
     this.running = true;
-    const batch = new Map<string, { resolve: (v: V[]) => void; reject: (err: unknown) => void }[]>();
+    const batch = new Map<string, Waiter<V>[]>();
     for (const [k, list] of this.waiting) {
       if (batch.size >= this.maxKeys) break;
       batch.set(k, list);
