@@ -83,6 +83,48 @@ describe('file-service: resumable uploads (tus) through nginx', function () {
     sock.destroy();
   }
 
+  /**
+   * A PATCH of all of `data` that sends its first chunk and then waits (the
+   * caller writes the rest on `sock`); resolves once it holds the upload's lock.
+   */
+  async function heldPatch(
+    loc: string,
+    data: Buffer,
+  ): Promise<{ sock: net.Socket; answer: Promise<string>; id: string }> {
+    const sock = net.connect(h.port, '127.0.0.1');
+    await new Promise<void>((r) => sock.once('connect', r));
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      sock.on('data', (b: Buffer) => {
+        text += b.toString();
+        if (text.includes('\r\n\r\n')) resolve(text);
+      });
+      sock.on('close', () => resolve(text));
+    });
+    sock.write(
+      [
+        `PATCH ${loc} HTTP/1.1`,
+        `Host: x`,
+        `Authorization: ${auth.authorization}`,
+        'Tus-Resumable: 1.0.0',
+        'Content-Type: application/offset+octet-stream',
+        'Upload-Offset: 0',
+        `Content-Length: ${data.length}`,
+        'Connection: close',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    sock.write(data.subarray(0, CHUNK));
+    const id = loc.split('/').pop()!;
+    // Not before: a second PATCH that came first would take the lock and, carrying the
+    // whole body, complete the upload (every later PATCH then answers 404).
+    await waitFor('the first PATCH to hold the lock', async () =>
+      h.db.collection('file_upload_locks').findOne({ upload: id, until: { $gt: Date.now() } }),
+    );
+    return { sock, answer, id };
+  }
+
   it('OPTIONS advertises version, extensions, max size and checksum algorithms (no auth needed)', async function () {
     const res = await request(h.base, 'OPTIONS', '/files/uploads');
     assert.equal(res.status, 204);
@@ -228,38 +270,7 @@ describe('file-service: resumable uploads (tus) through nginx', function () {
   it('answers 423 to a second PATCH while one is streaming (on either replica)', async function () {
     const data = bytes(2 * CHUNK, 24);
     const loc = await create(data.length);
-    // A PATCH that sends half its body and then waits.
-    const sock = net.connect(h.port, '127.0.0.1');
-    await new Promise<void>((r) => sock.once('connect', r));
-    const answer = new Promise<string>((resolve) => {
-      let text = '';
-      sock.on('data', (b: Buffer) => {
-        text += b.toString();
-        if (text.includes('\r\n\r\n')) resolve(text);
-      });
-      sock.on('close', () => resolve(text));
-    });
-    sock.write(
-      [
-        `PATCH ${loc} HTTP/1.1`,
-        `Host: x`,
-        `Authorization: ${auth.authorization}`,
-        'Tus-Resumable: 1.0.0',
-        'Content-Type: application/offset+octet-stream',
-        'Upload-Offset: 0',
-        `Content-Length: ${data.length}`,
-        'Connection: close',
-        '',
-        '',
-      ].join('\r\n'),
-    );
-    sock.write(data.subarray(0, CHUNK));
-    const id = loc.split('/').pop()!;
-    // Not before: a second PATCH that came first would take the lock and, carrying the
-    // whole body, complete the upload (every later PATCH then answers 404).
-    await waitFor('the first PATCH to hold the lock', async () =>
-      h.db.collection('file_upload_locks').findOne({ upload: id, until: { $gt: Date.now() } }),
-    );
+    const { sock, answer, id } = await heldPatch(loc, data);
     try {
       for (let i = 0; i < 2; i++) {
         const second = await waitFor('the second PATCH to meet the lock', async () => {
@@ -278,6 +289,31 @@ describe('file-service: resumable uploads (tus) through nginx', function () {
     sock.destroy();
     const got = await request(h.base, 'GET', `/files/${id}`, auth);
     assert.equal(sha256(got.body), sha256(data));
+  });
+
+  it('a PATCH that lost its lock (its lease lapsed, another took it) answers 409 and moves nothing', async function () {
+    const data = bytes(2 * CHUNK, 26);
+    const loc = await create(data.length);
+    const { sock, answer, id } = await heldPatch(loc, data);
+    // What a lapse looks like in the store: a newer epoch, held by someone else.
+    const locks = h.db.collection<{ _id: string; upload: string; epoch: number; by: string; until: number }>(
+      'file_upload_locks',
+    );
+    const held = (await locks.find({ upload: id }).sort({ epoch: -1 }).limit(1).next())!;
+    await locks.insertOne({
+      _id: `${id}.${held.epoch + 1}`,
+      upload: id,
+      epoch: held.epoch + 1,
+      by: 'other',
+      until: Date.now() + 60_000,
+    });
+    sock.write(data.subarray(CHUNK));
+    const text = await answer;
+    sock.destroy();
+    assert.match(text, /^HTTP\/1\.1 409 /);
+    assert.match(text, /the upload lock was lost; retry from HEAD/);
+    await locks.updateOne({ _id: `${id}.${held.epoch + 1}` }, { $set: { until: 0 } });
+    assert.equal((await head(loc)).headers['upload-offset'], '0', 'the offset did not move');
   });
 
   it('hides an upload from other users (404) and lets its owner terminate it, chunks and all', async function () {
