@@ -17,6 +17,13 @@ export function nextSourceAddress(): string {
   return `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`;
 }
 
+/** CPU time (user + system) a process has used, in seconds (/proc/<pid>/stat, 100 ticks/s). */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -35,6 +42,9 @@ export class TceBenchDevice {
         if (f.method === 'onMessage' && this.onMessage) {
           const msg = codec.decodeRequest(MSG.iface, MSG.method, f.payload).msg as { mime_text: string };
           this.onMessage(msg.mime_text);
+        } else if (f.method === 'onMessages' && this.onMessage) {
+          const { msgs } = codec.decodeRequest(MSG.iface, 'onMessages', f.payload) as { msgs: { mime_text: string }[] };
+          for (const m of msgs) this.onMessage(m.mime_text);
         }
         ws.send(encodeFrame({ id: f.id, kind: FrameKind.RETURN, payload: EMPTY_RETURN }));
       } else if (f.kind === FrameKind.RETURN || f.kind === FrameKind.ERROR) {
@@ -46,8 +56,9 @@ export class TceBenchDevice {
     ws.on('error', () => undefined);
   }
 
+  /** Connects as the SDK does: with push_batch=1 (several messages per onMessages call). */
   static open(url: string, token: string): Promise<TceBenchDevice> {
-    const ws = new WebSocket(url, {
+    const ws = new WebSocket(`${url}?push_batch=1`, {
       headers: { authorization: `Bearer ${token}` },
       perMessageDeflate: false,
       localAddress: nextSourceAddress(),

@@ -401,7 +401,7 @@ export class TceClient extends Emitter<ClientEvents> {
     this.setState('connecting');
     let socket: SocketLike;
     try {
-      socket = await openSocket(this.url, this.opts);
+      socket = await openSocket(withPushBatch(this.url), this.opts);
     } catch (err) {
       this.onDropped(0, (err as Error).message);
       return;
@@ -593,6 +593,15 @@ export class TceClient extends Emitter<ClientEvents> {
         this.delivering = run.catch(() => undefined);
         return run;
       },
+      // Several messages in one call (we connect with push_batch=1): each goes to the app as
+      // onMessage would; returning after the last acks them all.
+      onMessages: (msgs: Message[]): Promise<void> => {
+        const run = this.delivering.then(async () => {
+          for (const m of msgs) await this.deliver(m);
+        });
+        this.delivering = run.catch(() => undefined);
+        return run;
+      },
       onReceipt: (r: Receipt): void => {
         this.handlers.onReceipt?.(r);
         this.emit('receipt', r);
@@ -645,6 +654,13 @@ function emptyToken(): Token {
     device_id: '',
     display_name: '',
   };
+}
+
+/** The gateway URL with push_batch=1: this SDK takes ITerminal.onMessages (docs/protocol.md). */
+export function withPushBatch(wsUrl: string): string {
+  const u = new URL(wsUrl);
+  u.searchParams.set('push_batch', '1');
+  return u.toString();
 }
 
 /** The files URL from the session, made absolute against the WebSocket URL when relative. */

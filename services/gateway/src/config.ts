@@ -163,7 +163,7 @@ export const gatewayOwnSchema = {
     default: 32,
     min: 1,
     max: 1024,
-    doc: 'onMessage calls in flight per device (pushes are pipelined in sequence order).',
+    doc: 'Messages pushed and not yet acked per device (onMessage calls, or messages inside onMessages calls; pipelined in sequence order).',
   },
   gapTimeout: {
     env: 'TCE_GATEWAY_GAP_TIMEOUT',

@@ -1,6 +1,7 @@
 // Delivery to one connected device: pushes the recipient's inbox in sequence
-// order, from the device's cursor, through ITerminal.onMessage; the device's
-// return is the ack. Up to `window` pushes are in flight; the cursor advances
+// order, from the device's cursor, through ITerminal.onMessage (or, for a
+// device that asked for batches, onMessages: consecutive messages in one call);
+// the device's return is the ack. Up to `window` messages are in flight; the cursor advances
 // over the acked prefix and is persisted (coalesced: one write in flight per
 // device). Messages arrive from the push router (already stored, in the notice)
 // or, when the feed is behind or sees a hole, from point reads of the store.
@@ -16,11 +17,13 @@ export interface FeedDeps {
   store: MessageStore;
   logger: Logger;
   /**
-   * ITerminal.onMessage on the device; resolves when the device returned (the
-   * ack). `doc` is the stored message it came from: one object shared by every
-   * feed it was offered to, so the caller may encode it once.
+   * ITerminal.onMessage (one doc) or onMessages (several, consecutive) on the
+   * device; resolves when the device returned (the ack of all of them). The
+   * docs and, when a whole offered batch goes out, the array itself are the
+   * objects shared by every feed they were offered to, so the caller may
+   * encode them once.
    */
-  push(msg: Message, doc: InboxDoc): Promise<void>;
+  push(docs: readonly InboxDoc[]): Promise<void>;
   /** ITerminal.onReset: messages before `firstAvailable` were deleted by retention. */
   reset(firstAvailable: number): Promise<void>;
   /** A message reached the device (delivery receipt). */
@@ -28,6 +31,8 @@ export interface FeedDeps {
   /** The device failed to take a push (error or timeout): the connection is closed by the caller. */
   failed(err: unknown): void;
   window: number;
+  /** Messages per push (1: onMessage only; more: the device takes onMessages). Default 1. */
+  maxBatch?: number;
   gapTimeoutMs: number;
   /** Offers buffered ahead of the next expected sequence number (beyond: re-read later). */
   maxBuffered?: number;
@@ -53,6 +58,8 @@ interface InFlight {
 export const READ_WINDOW = 32;
 /** Sequence numbers probed past the recipient's hint (which may lag by a few). */
 export const PROBE_AHEAD = 2;
+/** MimeText bytes one onMessages call carries at most (a single message may be larger and goes alone). */
+export const MAX_BATCH_BYTES = 256 * 1024;
 
 export function toMessage(d: InboxDoc): Message {
   return {
@@ -66,6 +73,11 @@ export function toMessage(d: InboxDoc): Message {
     group_id: isGroupId(d.to) ? d.to : '',
   };
 }
+
+const consecutive = (docs: readonly InboxDoc[]): boolean =>
+  docs.every((d, i) => i === 0 || d.seq === docs[i - 1]!.seq + 1);
+
+const mimeBytes = (docs: readonly InboxDoc[]): number => docs.reduce((n, d) => n + d.mime.length, 0);
 
 /** Never written to: feeds swap in their own Map before buffering (see buffered()). */
 const NO_BUFFER: Map<number, InboxDoc> = new Map();
@@ -90,6 +102,7 @@ export class DeviceFeed {
   /** Size of the next read after a read that found everything (0: go by the hint). */
   private grow = 0;
   private readonly maxBuffered: number;
+  private readonly maxBatch: number;
   private readonly now: () => number;
 
   constructor(
@@ -103,6 +116,7 @@ export class DeviceFeed {
     this.sent = cursor;
     this.persistedAcked = cursor;
     this.maxBuffered = deps.maxBuffered ?? deps.window * 8;
+    this.maxBatch = Math.max(1, Math.min(deps.maxBatch ?? 1, deps.window));
     this.now = deps.now ?? Date.now;
   }
 
@@ -122,7 +136,7 @@ export class DeviceFeed {
       !this.resetting &&
       this.inflight.length < this.deps.window
     ) {
-      this.dispatch(doc);
+      this.dispatch([doc]);
       this.pump();
       return;
     }
@@ -132,6 +146,38 @@ export class DeviceFeed {
       return;
     }
     this.buffered().set(doc.seq, doc);
+    this.pump();
+  }
+
+  /**
+   * Newly stored messages of this stream, in seq order (one notice). The hot
+   * case — exactly the next ones, nothing buffered, room for all — goes out as
+   * one push of the array itself; anything else is buffered and pumped.
+   */
+  offerMany(docs: readonly InboxDoc[]): void {
+    if (docs.length === 1) return this.offer(docs[0]!);
+    if (this.stopped || docs.length === 0) return;
+    if (
+      this.maxBatch >= docs.length &&
+      docs[0]!.seq === this.sent + 1 &&
+      this.buffer.size === 0 &&
+      !this.resetting &&
+      this.inflight.length + docs.length <= this.deps.window &&
+      consecutive(docs) &&
+      mimeBytes(docs) <= MAX_BATCH_BYTES
+    ) {
+      this.dispatch(docs);
+      this.pump();
+      return;
+    }
+    for (const doc of docs) {
+      if (doc.seq <= this.sent) continue;
+      if (this.buffer.size >= this.maxBuffered && doc.seq !== this.sent + 1) {
+        this.needRead = true;
+        break;
+      }
+      this.buffered().set(doc.seq, doc);
+    }
     this.pump();
   }
 
@@ -201,10 +247,20 @@ export class DeviceFeed {
   private pump(): void {
     if (this.stopped || this.resetting) return;
     while (this.inflight.length < this.deps.window) {
-      const doc = this.buffer.get(this.sent + 1);
-      if (!doc) break;
-      this.buffer.delete(doc.seq);
-      this.dispatch(doc);
+      const first = this.buffer.get(this.sent + 1);
+      if (!first) break;
+      this.buffer.delete(first.seq);
+      const batch = [first];
+      const room = Math.min(this.maxBatch, this.deps.window - this.inflight.length);
+      let bytes = first.mime.length;
+      for (let next = this.buffer.get(first.seq + 1); next && batch.length < room;) {
+        bytes += next.mime.length;
+        if (bytes > MAX_BATCH_BYTES) break;
+        this.buffer.delete(next.seq);
+        batch.push(next);
+        next = this.buffer.get(next.seq + 1);
+      }
+      this.dispatch(batch);
     }
     if (this.buffer.size === 0) this.buffer = NO_BUFFER;
     // Offers buffered further ahead: what is missing before them is probably a
@@ -219,21 +275,28 @@ export class DeviceFeed {
     }
   }
 
-  private dispatch(doc: InboxDoc): void {
-    this.sent = doc.seq;
-    if (this.gap && this.gap.seq <= doc.seq) this.clearGap();
-    const entry: InFlight = { seq: doc.seq, done: !!doc.tomb };
-    this.inflight.push(entry);
-    if (doc.tomb) {
-      this.advance();
-      return;
+  /** Pushes consecutive docs (tombstones are acked here, not sent) as one call. */
+  private dispatch(docs: readonly InboxDoc[]): void {
+    const last = docs[docs.length - 1]!;
+    this.sent = last.seq;
+    if (this.gap && this.gap.seq <= last.seq) this.clearGap();
+    const entries: InFlight[] = [];
+    let tombs = false;
+    for (const d of docs) {
+      const entry: InFlight = { seq: d.seq, done: !!d.tomb };
+      tombs ||= entry.done;
+      entries.push(entry);
+      this.inflight.push(entry);
     }
+    const live = tombs ? docs.filter((d) => !d.tomb) : docs;
+    if (tombs) this.advance();
+    if (live.length === 0) return;
     const epoch = this.epoch;
-    this.deps.push(toMessage(doc), doc).then(
+    this.deps.push(live).then(
       () => {
         if (epoch !== this.epoch || this.stopped) return;
-        entry.done = true;
-        this.deps.delivered(doc);
+        for (const e of entries) e.done = true;
+        for (const d of live) this.deps.delivered(d);
         this.advance();
         this.pump();
       },

@@ -3,6 +3,7 @@
 // or on another replica), presence, the per-device message feed, routing of
 // stored messages and receipts to devices here and on other replicas, and the
 // one sweep that does heartbeats and timeouts for every connection.
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { ITerminalInfo } from '../../../proto/gen/ts/messaging.tce.js';
 import type { Presence, Receipt, SessionInfo } from '../../../proto/gen/ts/messaging.js';
@@ -16,7 +17,7 @@ import {
   type RevocationRecord,
 } from '../../tokens/src/index.js';
 import { DeviceConnection, type ConnectionHooks, type ConnectionLimits, type Session } from './device-connection.js';
-import { DeviceFeed } from './device-feed.js';
+import { DeviceFeed, toMessage } from './device-feed.js';
 import type { Dispatcher } from './dispatcher.js';
 import { CloseCode } from './frame.js';
 import type { GatewayRegistry } from './gateway-registry.js';
@@ -71,8 +72,8 @@ export const ROUTE_CACHE_MS = 1000;
  */
 const CURSOR_DELAY_MS = 5000;
 const RECHECK_MARGIN_MS = 250;
-/** onMessage payloads by stored message (see FeedDeps.push). */
-const pushPayloads = new WeakMap<InboxDoc, Uint8Array>();
+/** onMessage payloads by stored message, onMessages payloads by offered batch (see FeedDeps.push). */
+const pushPayloads = new WeakMap<InboxDoc | readonly InboxDoc[], Uint8Array>();
 const RECEIPT_CACHE_MS = 5000;
 
 export class Hub {
@@ -121,8 +122,15 @@ export class Hub {
   }
 
   /** A new WebSocket: optionally already authenticated by a token given at the upgrade. */
-  accept(ws: WebSocket, peer: string, claims: AccessClaims | undefined): DeviceConnection {
-    const conn = new DeviceConnection(ws, peer, this.o.limits, this.hooks);
+  accept(
+    ws: WebSocket,
+    socket: Duplex,
+    peer: string,
+    claims: AccessClaims | undefined,
+    pushBatch = false,
+  ): DeviceConnection {
+    const conn = new DeviceConnection(ws, socket, peer, this.o.limits, this.hooks);
+    conn.pushBatch = pushBatch;
     this.connections.add(conn);
     this.o.metrics.opened.inc();
     this.o.metrics.connections.set(this.connections.size);
@@ -273,16 +281,22 @@ export class Hub {
       store: this.o.store,
       logger: this.o.logger,
       window: this.o.pushWindow,
+      maxBatch: conn.pushBatch ? this.o.pushWindow : 1,
       gapTimeoutMs: this.o.gapTimeoutMs,
       cursors: this.o.cursors,
       cursorDelayMs: CURSOR_DELAY_MS,
       counterSeen: this.o.counterSeen,
-      push: async (msg, doc) => {
+      push: async (docs) => {
         this.o.metrics.pushed.inc();
-        // A group message goes to every member's devices here: encode it once.
-        let payload = pushPayloads.get(doc);
-        if (!payload) pushPayloads.set(doc, (payload = M.onMessage!.request.encode({ msg }).finish()));
-        await conn.call(TERMINAL, M.onMessage!, payload, this.o.pushTimeoutMs);
+        // A group message (or batch) goes to every member's devices here: encode it once.
+        const key = docs.length === 1 ? docs[0]! : docs;
+        const method = docs.length === 1 ? M.onMessage! : M.onMessages!;
+        let payload = pushPayloads.get(key);
+        if (!payload) {
+          const request = docs.length === 1 ? { msg: toMessage(docs[0]!) } : { msgs: docs.map(toMessage) };
+          pushPayloads.set(key, (payload = method.request.encode(request).finish()));
+        }
+        await conn.call(TERMINAL, method, payload, this.o.pushTimeoutMs);
       },
       reset: async (first) => {
         // onReset speaks of the user's inbox; for a group the device just continues after the deleted part.
@@ -456,14 +470,11 @@ export class Hub {
     if (isGroupId(to)) {
       for (const c of this.byGroup.get(to) ?? []) {
         const feed = c.groupFeeds?.get(to);
-        if (feed) for (const d of docs) feed.offer(d);
+        feed?.offerMany(docs);
       }
       return;
     }
-    for (const c of this.byUser.get(to) ?? []) {
-      const feed = c.feed;
-      if (feed) for (const d of docs) feed.offer(d);
-    }
+    for (const c of this.byUser.get(to) ?? []) c.feed?.offerMany(docs);
   }
 
   /** Other live replicas registered for a group, reused for ROUTE_CACHE_MS (as presence is). */

@@ -44,7 +44,7 @@ export function createGatewayMetrics(registry: client.Registry): GatewayMetrics 
     }),
     refused: new client.Counter({
       name: 'tce_gateway_upgrades_refused_total',
-      help: 'WebSocket upgrades refused (origin, token, capacity, path).',
+      help: 'WebSocket upgrades refused (origin, token, capacity, path, query).',
       labelNames: ['reason'],
       registers: r,
     }),
@@ -80,7 +80,7 @@ export function createGatewayMetrics(registry: client.Registry): GatewayMetrics 
     }),
     pushed: new client.Counter({
       name: 'tce_gateway_pushes_total',
-      help: 'ITerminal.onMessage calls sent to devices.',
+      help: 'ITerminal.onMessage and onMessages calls sent to devices.',
       registers: r,
     }),
     delivered: new client.Counter({

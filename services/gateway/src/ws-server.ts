@@ -113,6 +113,11 @@ export function createWsServer(opts: WsServerOptions): WsServer {
       opts.metrics.refused.inc({ reason: 'capacity' });
       return refuse(socket, 503, 'gateway at capacity; try another replica');
     }
+    const pushBatch = url.searchParams.get('push_batch');
+    if (pushBatch !== null && pushBatch !== '0' && pushBatch !== '1') {
+      opts.metrics.refused.inc({ reason: 'query' });
+      return refuse(socket, 400, `push_batch must be 0 or 1, not ${JSON.stringify(pushBatch.slice(0, 40))}`);
+    }
     let claims: AccessClaims | undefined;
     const token = tokenFromRequest(req, url);
     if (token !== undefined) {
@@ -125,7 +130,7 @@ export function createWsServer(opts: WsServerOptions): WsServer {
     }
     const peer = clientAddress(req, opts.trustProxy);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      opts.hub.accept(ws, peer, claims);
+      opts.hub.accept(ws, socket, peer, claims, pushBatch === '1');
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());

@@ -7,9 +7,12 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { GpsPoint } from '../../../proto/gen/ts/location.js';
 import { MqClient } from '../../../services/mq/src/client/index.js';
-import { CloseCode, IFACES, TceError, type Receipt } from '../../../sdk/src/index.js';
+import { MongoClient } from 'mongodb';
+import type { Message, SendResult } from '../../../proto/gen/ts/messaging.js';
+import { CloseCode, FrameKind, IFACES, TceError, codec, type Receipt, type WireFrame } from '../../../sdk/src/index.js';
 import { waitFor } from '../../support/index.js';
 import { Device, newUser, twoGatewaySuite, type Platform } from './platform.js';
+import { RawClient, refusal } from './raw-client.js';
 
 const text = (t: string) => [{ type: 'text' as const, text: t }];
 
@@ -100,6 +103,71 @@ describe('gateway: messaging across replicas', function () {
     assert.deepEqual(again.device.texts(), ['after']);
     const page = await again.device.client.history(a.userId, 0, 100);
     assert.equal(page.messages.length, n + 1);
+  });
+
+  it('pushes a batch-capable device (push_batch=1) what it missed in onMessages calls; one return acks each call', async function () {
+    const a = track(await newUser(g1, 'pia'));
+    const b = track(await newUser(g2, 'pete', 'pete-phone'));
+    const token = b.device.client.token!.access_token;
+    b.device.close();
+    const sent: SendResult[] = [];
+    for (let i = 0; i < 10; i++) sent.push(await a.device.client.send(b.userId, text(`batch ${i}`)));
+    const headers = { authorization: `Bearer ${token}` };
+    const isPush = (f: WireFrame) => f.kind === FrameKind.CALL && f.iface === IFACES.terminal;
+    const raw = await RawClient.open(`${g1}?push_batch=1`, { headers });
+    try {
+      const calls = () => raw.frames.filter(isPush);
+      const pushed = () =>
+        calls().flatMap((f) => (codec.decodeRequest(IFACES.terminal, 'onMessages', f.payload).msgs ?? []) as Message[]);
+      await waitFor('all ten pushed', () => pushed().length === 10);
+      assert.ok(
+        calls().every((f) => f.method === 'onMessages'),
+        calls()
+          .map((f) => f.method)
+          .join(),
+      );
+      assert.ok(calls().length < 10, `several messages per call: ${calls().length} calls`);
+      assert.deepEqual(
+        pushed().map((m) => m.seq),
+        sent.map((r) => r.seq),
+      );
+      assert.deepEqual(
+        pushed().map((m) => JSON.parse(m.mime_text)[0].text),
+        sent.map((_, i) => `batch ${i}`),
+      );
+    } finally {
+      raw.close();
+    }
+    // The returns acked every message: the cursor the gateway records covers the last one…
+    const mongo = new MongoClient(p.store.url);
+    try {
+      await mongo.connect();
+      const cursors = mongo.db().collection<{ _id: string; acked: number }>('gw_cursors');
+      await waitFor('the cursor at the last message', async () => {
+        const c = await cursors.findOne({ _id: `${b.userId}\npete-phone` });
+        return c?.acked === sent.at(-1)!.seq;
+      });
+    } finally {
+      await mongo.close();
+    }
+    // …so a device without push_batch gets only what is new, one onMessage per message.
+    const plain = await RawClient.open(`${g2}?push_batch=0`, { headers });
+    try {
+      const after = await a.device.client.send(b.userId, text('single'));
+      const f = await waitFor('the new message', () => plain.frames.find(isPush));
+      assert.equal(f.method, 'onMessage');
+      const msg = codec.decodeRequest(IFACES.terminal, 'onMessage', f.payload).msg as Message;
+      assert.deepEqual([msg.seq, JSON.parse(msg.mime_text)[0].text], [after.seq, 'single']);
+    } finally {
+      plain.close();
+    }
+  });
+
+  it('refuses a push_batch other than 0 or 1 at the upgrade with 400', async function () {
+    const bad = await refusal(`${g1}?push_batch=yes`);
+    assert.deepEqual([bad.status, bad.body], [400, 'push_batch must be 0 or 1, not "yes"']);
+    const empty = await refusal(`${g1}?push_batch=`);
+    assert.deepEqual([empty.status, empty.body], [400, 'push_batch must be 0 or 1, not ""']);
   });
 
   it('gives every device of a user its own cursor', async function () {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import type { Message } from '../../../proto/gen/ts/messaging.js';
 import { silentLogger } from '../../../services/runtime/src/logger.js';
-import { DeviceFeed, type FeedDeps } from '../../../services/gateway/src/device-feed.js';
+import type { InboxDoc } from '../../../services/gateway/src/message-store.js';
+import { DeviceFeed, MAX_BATCH_BYTES, toMessage, type FeedDeps } from '../../../services/gateway/src/device-feed.js';
 import { waitFor } from '../../support/wait.js';
 import { FakeStore, doc } from './fake-store.js';
 
@@ -11,21 +12,34 @@ interface Harness {
   store: FakeStore;
   feed: DeviceFeed;
   pushed: Message[];
+  /** The seq numbers of each push call (one call may carry several: onMessages). */
+  calls: number[][];
+  /** The doc arrays the feed pushed, as given. */
+  arrays: (readonly InboxDoc[])[];
   /** Pending pushes the test acks by hand when autoAck is off. */
-  pending: { msg: Message; ack(): void; fail(e: Error): void }[];
+  pending: { msgs: Message[]; ack(): void; fail(e: Error): void }[];
   resets: number[];
   failures: unknown[];
   delivered: number[];
 }
 
 function harness(
-  opts: { cursor?: number; window?: number; gapTimeoutMs?: number; autoAck?: boolean; store?: FakeStore } = {},
+  opts: {
+    cursor?: number;
+    window?: number;
+    maxBatch?: number;
+    gapTimeoutMs?: number;
+    autoAck?: boolean;
+    store?: FakeStore;
+  } = {},
 ): Harness {
   const store = opts.store ?? new FakeStore();
   const h: Harness = {
     store,
     feed: undefined as never,
     pushed: [],
+    calls: [],
+    arrays: [],
     pending: [],
     resets: [],
     failures: [],
@@ -35,11 +49,15 @@ function harness(
     store: store.asStore(),
     logger: silentLogger,
     window: opts.window ?? 4,
+    maxBatch: opts.maxBatch,
     gapTimeoutMs: opts.gapTimeoutMs ?? 60_000,
-    push: (msg) => {
-      h.pushed.push(msg);
+    push: (docs) => {
+      const msgs = docs.map(toMessage);
+      h.pushed.push(...msgs);
+      h.calls.push(docs.map((d) => d.seq));
+      h.arrays.push(docs);
       if (opts.autoAck !== false) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => h.pending.push({ msg, ack: resolve, fail: reject }));
+      return new Promise<void>((resolve, reject) => h.pending.push({ msgs, ack: resolve, fail: reject }));
     },
     reset: async (first) => void h.resets.push(first),
     delivered: (d) => h.delivered.push(d.seq),
@@ -178,5 +196,99 @@ describe('device feed', function () {
     h.pending[0]!.fail(new Error('timeout'));
     await waitFor('failure reported', () => h.failures.length === 1);
     assert.equal(h.feed.acked, 0);
+  });
+
+  describe('batches (a device that takes onMessages)', function () {
+    const docs = (from: number, to: number): InboxDoc[] =>
+      Array.from({ length: to - from + 1 }, (_, i) => doc('bob', from + i));
+
+    it('pushes one notice of consecutive messages as one call of the array it was given', async function () {
+      const h = harness({ window: 8, maxBatch: 8, autoAck: false });
+      const batch = docs(1, 5);
+      h.feed.offerMany(batch);
+      assert.deepEqual(h.calls, [[1, 2, 3, 4, 5]]);
+      assert.equal(h.arrays[0], batch, 'the offered array itself, so a group fan-out encodes it once');
+      assert.equal(h.feed.inFlight, 5);
+      h.pending[0]!.ack();
+      await waitFor('all five acked', () => h.feed.acked === 5);
+      assert.deepEqual(h.delivered, [1, 2, 3, 4, 5]);
+    });
+
+    it('never puts more than the window in flight: the rest goes in the next call', async function () {
+      const h = harness({ window: 4, maxBatch: 4, autoAck: false });
+      h.feed.offerMany(docs(1, 10));
+      assert.deepEqual(h.calls, [[1, 2, 3, 4]]);
+      h.pending[0]!.ack();
+      await waitFor('the next four', () => h.calls.length === 2);
+      assert.deepEqual(h.calls[1], [5, 6, 7, 8]);
+      h.pending[1]!.ack();
+      await waitFor('the last two', () => h.calls.length === 3);
+      assert.deepEqual(h.calls[2], [9, 10]);
+      h.pending[2]!.ack();
+      await waitFor('all acked', () => h.feed.acked === 10);
+    });
+
+    it('sends one message per call to a device that did not ask for batches', async function () {
+      const h = harness({ window: 8 });
+      h.feed.offerMany(docs(1, 3));
+      await waitFor('three pushed', () => h.pushed.length === 3);
+      assert.deepEqual(h.calls, [[1], [2], [3]]);
+    });
+
+    it('batches what it catches up on from the store', async function () {
+      const store = new FakeStore();
+      for (let s = 1; s <= 20; s++) store.put(doc('bob', s));
+      await store.raiseCounter('bob', 20);
+      const h = harness({ store, window: 8, maxBatch: 8 });
+      h.feed.start();
+      await waitFor('all pushed', () => h.pushed.length === 20);
+      assert.deepEqual(
+        seqs(h),
+        Array.from({ length: 20 }, (_, i) => i + 1),
+      );
+      assert.ok(h.calls.length < 20, `batched: ${JSON.stringify(h.calls)}`);
+      assert.ok(h.calls.every((c) => c.length <= 8));
+      await waitFor('cursor persisted', async () => (await store.getCursor('bob', 'phone')) === 20);
+    });
+
+    it('splits a batch whose MimeText would pass MAX_BATCH_BYTES; a bigger single message goes alone', async function () {
+      const h = harness({ window: 8, maxBatch: 8, autoAck: false });
+      const big = (seq: number, bytes: number): InboxDoc => ({ ...doc('bob', seq), mime: 'x'.repeat(bytes) });
+      h.feed.offerMany([
+        big(1, MAX_BATCH_BYTES / 2),
+        big(2, MAX_BATCH_BYTES / 2),
+        big(3, 10),
+        big(4, MAX_BATCH_BYTES + 1),
+        big(5, 10),
+      ]);
+      assert.deepEqual(h.calls, [[1, 2], [3], [4], [5]]);
+    });
+
+    it('skips tombstones inside a batch without sending them', async function () {
+      const h = harness({ window: 8, maxBatch: 8 });
+      const batch = docs(1, 4);
+      batch[1] = { ...batch[1]!, tomb: true };
+      h.feed.offerMany(batch);
+      assert.deepEqual(h.calls, [[1, 3, 4]]);
+      await waitFor('cursor over all four', () => h.feed.acked === 4);
+      assert.deepEqual(h.delivered, [1, 3, 4]);
+    });
+
+    it('buffers a notice that does not start at the next number and sends it after the gap is filled', async function () {
+      const h = harness({ window: 8, maxBatch: 8, autoAck: false });
+      h.feed.offerMany(docs(3, 5));
+      assert.deepEqual(h.calls, []);
+      h.feed.offerMany(docs(1, 2));
+      assert.deepEqual(h.calls, [[1, 2, 3, 4, 5]]);
+    });
+
+    it('a failed batch is reported once and acks none of it', async function () {
+      const h = harness({ window: 8, maxBatch: 8, autoAck: false });
+      h.feed.offerMany(docs(1, 3));
+      h.pending[0]!.fail(new Error('timeout'));
+      await waitFor('failure reported', () => h.failures.length === 1);
+      assert.equal(h.feed.acked, 0);
+      assert.deepEqual(h.delivered, []);
+    });
   });
 });
