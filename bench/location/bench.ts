@@ -1,7 +1,9 @@
 // make bench-location: the location units against Redis GEOSEARCH on the same
 // data and queries, in one run. Users are spread uniformly over a 50 km square;
 // `nearby` asks 1 km, 50 results. Prints ingest points/s, nearby p50/p99 and
-// ops/s, scaling with 1, 2 and 4 units, and the ratios.
+// ops/s (one gRPC call per query, and the same 16 callers' queries coalesced
+// into nearbyMany calls by a CallBatcher), scaling with 1, 2 and 4 units, and
+// the ratios.
 // The gateway → mq → unit path is measured by publishing the gateway's exact
 // wire messages (key = user id, payload = location.GpsPoint, one publish per
 // report) to mq_gps with the mq client, and timing until every point is acked
@@ -21,7 +23,9 @@ import { MongoClient } from 'mongodb';
 import { GpsPoint } from '../../proto/gen/ts/location.js';
 import { ILocationUnitProxy } from '../../proto/gen/ts/location.tce.js';
 import { MqClient } from '../../services/mq/src/client/index.js';
+import type { NearbyQuery } from '../../services/location-unit/src/coordinator.js';
 import { GridIndex } from '../../services/location-unit/src/grid-index.js';
+import { CallBatcher } from '../../services/runtime/src/call-batcher.js';
 import { generateKeySet, parseKeySet, signAccessToken } from '../../services/tokens/src/index.js';
 import { openMany, TceBenchDevice } from '../gateway/clients.js';
 import {
@@ -140,7 +144,16 @@ async function benchRedis(): Promise<{ ingest: number; q: Lat } | undefined> {
   }
 }
 
-async function benchUnits(n: number, storeUrl: string): Promise<{ ingest: number; compacted: number; q: Lat }> {
+interface UnitsResult {
+  ingest: number;
+  compacted: number;
+  /** nearby, one gRPC call per query */
+  q: Lat;
+  /** nearby, the callers' queries coalesced into nearbyMany calls */
+  qMany: Lat;
+}
+
+async function benchUnits(n: number, storeUrl: string): Promise<UnitsResult> {
   const ports = await Promise.all(Array.from({ length: n }, () => freePort()));
   const per = PARTITIONS / n;
   const units: ServiceProcess[] = [];
@@ -187,10 +200,18 @@ async function benchUnits(n: number, storeUrl: string): Promise<{ ingest: number
       const r = await proxies[i % proxies.length]!.nearby(lon, lat, 1000, 50);
       if (r.partial) throw new Error('partial answer in the benchmark');
     });
+    // The same 16 callers, their concurrent queries coalesced into nearbyMany calls (CallBatcher).
+    const batchers = proxies.map((p) => new CallBatcher((qs: NearbyQuery[]) => p.nearbyMany(qs)));
+    const qMany = await measure(16, async (i) => {
+      const [lon, lat] = queries[i % queries.length]!;
+      const r = await batchers[i % batchers.length]!.submit({ lon, lat, radius_m: 1000, limit: 50 });
+      if (r.partial) throw new Error('partial answer in the benchmark');
+    });
     row(`location units ×${n} (ingest() durable / nearby via gRPC)`, ingest, q.ops, q.p50, q.p99);
+    row(`… ×${n} nearby coalesced into nearbyMany calls`, '', qMany.ops, qMany.p50, qMany.p99);
     row(`… ×${n} compacted (points + latest documents)`, compactedRate, '', '', '');
     for (const p of proxies) p.close();
-    return { ingest, compacted: compactedRate, q };
+    return { ingest, compacted: compactedRate, q, qMany };
   } finally {
     await Promise.all(units.map((u) => u.stop()));
   }
@@ -407,7 +428,7 @@ async function main(): Promise<void> {
     '',
     '',
   );
-  const units: Record<number, { ingest: number; compacted: number; q: Lat }> = {};
+  const units: Record<number, UnitsResult> = {};
   for (const n of [1, 2, 4]) {
     const store = await startStore();
     try {
@@ -439,6 +460,9 @@ async function main(): Promise<void> {
     console.log(
       `  nearby ops/s, 1 unit / redis:          ${(units[1]!.q.ops / redis.q.ops).toFixed(2)}×  (goal ≥ 10×)`,
     );
+    console.log(
+      `  nearby ops/s, 1 unit, coalesced into nearbyMany / redis: ${(units[1]!.qMany.ops / redis.q.ops).toFixed(2)}×  (goal ≥ 10×)`,
+    );
     console.log(`  nearby p50, redis / 1 unit:            ${(redis.q.p50 / units[1]!.q.p50).toFixed(2)}×`);
     console.log(
       `  ingest, 1 unit (durable) / redis GEOADD: ${(units[1]!.ingest / redis.ingest).toFixed(2)}×  (goal ≥ 1×, end to end); compacted ${(units[1]!.compacted / redis.ingest).toFixed(2)}×`,
@@ -455,7 +479,7 @@ async function main(): Promise<void> {
   }
   for (const n of [2, 4]) {
     console.log(
-      `  ${n} units / 1 unit: nearby ${(units[n]!.q.ops / units[1]!.q.ops).toFixed(2)}×, ingest ${(units[n]!.ingest / units[1]!.ingest).toFixed(2)}×`,
+      `  ${n} units / 1 unit: nearby ${(units[n]!.q.ops / units[1]!.q.ops).toFixed(2)}× (coalesced ${(units[n]!.qMany.ops / units[1]!.qMany.ops).toFixed(2)}×), ingest ${(units[n]!.ingest / units[1]!.ingest).toFixed(2)}×`,
     );
   }
 }

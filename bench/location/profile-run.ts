@@ -3,8 +3,10 @@
 // concurrent callers for S seconds. PROF=1 starts the unit with --cpu-prof
 // (profiles in /tmp/locprof; NODE_OPTIONS may not carry --cpu-prof, hence
 // startProcess instead of startService). B = TCE_LOCATION_BATCH_POINTS.
+// M=many: the callers' queries go through a CallBatcher as nearbyMany calls.
 //   PROF=1 N=100000 S=5 flock /tmp/bench.lock npx tsx bench/location/profile-run.ts
 import { ILocationUnitProxy } from '../../proto/gen/ts/location.tce.js';
+import { CallBatcher } from '../../services/runtime/src/call-batcher.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, startProcess, startStore, waitFor } from '../../test/support/index.js';
@@ -72,6 +74,11 @@ try {
     const f = fs.readFileSync(`/proc/${unitProc.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return ((Number(f[11]) + Number(f[12])) / 100) * 1e6; // utime + stime, clock ticks of 10 ms → µs
   };
+  const batcher = new CallBatcher((qs: { lon: number; lat: number; radius_m: number; limit: number }[]) =>
+    px.nearbyMany(qs),
+  );
+  const nearby = (lon: number, lat: number) =>
+    process.env.M === 'many' ? batcher.submit({ lon, lat, radius_m: 1000, limit: 50 }) : px.nearby(lon, lat, 1000, 50);
   const unit0 = unitCpu();
   const client0 = process.cpuUsage();
   t = Date.now();
@@ -80,7 +87,7 @@ try {
   await Promise.all(
     Array.from({ length: CONC }, async () => {
       while (Date.now() < end) {
-        await px.nearby(LON0 + rnd() * SQ_LON, LAT0 + rnd() * SQ_LAT, 1000, 50);
+        await nearby(LON0 + rnd() * SQ_LON, LAT0 + rnd() * SQ_LAT);
         n++;
       }
     }),

@@ -7,6 +7,7 @@
 // latest(user_ids) needs no fan-out: the user's partition is known, so the
 // call goes to the partition's owner, found in an ownership table built from
 // every unit's state() and refreshed when an owner turns out to have moved.
+import { PlatformError } from '../../runtime/src/errors.js';
 import type { Logger } from '../../runtime/src/logger.js';
 import type { Rect } from './geometry.js';
 import type { PeerPool } from './peer-pool.js';
@@ -19,6 +20,14 @@ export interface LocalUnit {
   mapWithin(rect: Rect, limit: number, now: number): MapResult;
   mapLatest(userIds: readonly string[]): MapResult;
   ready(): number[];
+}
+
+/** One query of nearbyMany, already validated (limit resolved). */
+export interface NearbyQuery {
+  lon: number;
+  lat: number;
+  radius_m: number;
+  limit: number;
 }
 
 /** The gRPC addresses of every unit of the group (this one included). */
@@ -61,6 +70,43 @@ export class Coordinator {
       (addr, timeout) => this.peers.get(addr).mapNearby(lon, lat, radiusM, limit, now, { timeout }),
     );
     return this.finish('nearby', reduce(parts, ALL(this.opts.partitions), byDistance, limit));
+  }
+
+  /**
+   * Several nearby queries with one map call per unit for all of them (instead
+   * of one per query): each unit scans once per query and answers the partials
+   * in order; each query is reduced on its own.
+   */
+  async nearbyMany(queries: readonly NearbyQuery[], now: number, deadline: number): Promise<QueryResult[]> {
+    if (queries.length === 0) return [];
+    const parts = await this.fanOut(
+      deadline,
+      () => queries.map((q) => this.local.mapNearby(q.lon, q.lat, q.radius_m, q.limit, now)),
+      async (addr, timeout) => {
+        const peer = this.peers.get(addr);
+        try {
+          const r = await peer.mapNearbyMany([...queries], now, { timeout });
+          if (r.length !== queries.length) throw new Error(`${addr} answered ${r.length} of ${queries.length} queries`);
+          return r;
+        } catch (err) {
+          // A unit of an older release (during a rolling upgrade) has only mapNearby.
+          if (!(err instanceof PlatformError && err.code === 'UNIMPLEMENTED')) throw err;
+          return Promise.all(queries.map((q) => peer.mapNearby(q.lon, q.lat, q.radius_m, q.limit, now, { timeout })));
+        }
+      },
+    );
+    const all = ALL(this.opts.partitions);
+    return queries.map((q, i) =>
+      this.finish(
+        'nearby',
+        reduce(
+          parts.map((p) => p[i]!),
+          all,
+          byDistance,
+          q.limit,
+        ),
+      ),
+    );
   }
 
   async within(rect: Rect, limit: number, now: number, deadline: number): Promise<QueryResult> {
@@ -133,11 +179,11 @@ export class Coordinator {
   }
 
   /** Runs the map step on every member; a member that fails or misses the deadline contributes nothing. */
-  private async fanOut(
+  private async fanOut<T>(
     deadline: number,
-    local: () => MapResult,
-    remote: (addr: string, timeoutMs: number) => Promise<MapResult>,
-  ): Promise<MapResult[]> {
+    local: () => T,
+    remote: (addr: string, timeoutMs: number) => Promise<T>,
+  ): Promise<T[]> {
     const members = await this.directory.members();
     this.peers.retain(members);
     const calls = members.map((m) =>
@@ -145,7 +191,7 @@ export class Coordinator {
     );
     if (!members.includes(this.local.addr)) calls.push(Promise.resolve(local()));
     const settled = await Promise.allSettled(calls);
-    const out: MapResult[] = [];
+    const out: T[] = [];
     settled.forEach((s, i) => {
       if (s.status === 'fulfilled') out.push(s.value);
       else this.opts.logger.debug('Map call failed', { member: members[i], err: s.reason as Error });

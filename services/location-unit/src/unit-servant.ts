@@ -5,7 +5,7 @@
 import type { ILocationUnitServant } from '../../../proto/gen/ts/location.tce.js';
 import type { CallContext } from '../../runtime/src/call-context.js';
 import { invalidArgument, PlatformError } from '../../runtime/src/errors.js';
-import type { Coordinator } from './coordinator.js';
+import type { Coordinator, NearbyQuery } from './coordinator.js';
 import { checkLat, checkLon, checkRadius, checkRect, resolveLimit, type Rect } from './geometry.js';
 import type { IngestPipeline } from './ingest-pipeline.js';
 import type { LocationStore } from './location-store.js';
@@ -16,6 +16,7 @@ import type { Point, UnitState } from './unit-state.js';
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 1000;
 export const MAX_LATEST_USERS = 1000;
+export const MAX_NEARBY_QUERIES = 256;
 export const MAX_INGEST_POINTS = 10_000;
 export const DEFAULT_TRACK_LIMIT = 100;
 
@@ -50,6 +51,10 @@ export class UnitServant implements ILocationUnitServant {
     checkRadius(radius_m);
     const n = resolveLimit(limit, DEFAULT_LIMIT, MAX_LIMIT);
     return this.d.coordinator.nearby(lon, lat, radius_m, n, Date.now(), this.deadline(ctx));
+  }
+
+  nearbyMany(queries: NearbyQuery[], ctx: CallContext): Promise<QueryResult[]> {
+    return this.d.coordinator.nearbyMany(checkNearbyQueries(queries), Date.now(), this.deadline(ctx));
   }
 
   within(rect: Rect, limit: number, ctx: CallContext): Promise<QueryResult> {
@@ -95,6 +100,11 @@ export class UnitServant implements ILocationUnitServant {
     checkRadius(radius_m);
     const n = resolveLimit(limit, DEFAULT_LIMIT, MAX_LIMIT);
     return this.d.state.mapNearby(lon, lat, radius_m, n, this.minTime(now));
+  }
+
+  mapNearbyMany(queries: NearbyQuery[], now: number): MapResult[] {
+    const minTime = this.minTime(now);
+    return checkNearbyQueries(queries).map((q) => this.d.state.mapNearby(q.lon, q.lat, q.radius_m, q.limit, minTime));
   }
 
   mapWithin(rect: Rect, limit: number, now: number): MapResult {
@@ -157,6 +167,24 @@ export class UnitServant implements ILocationUnitServant {
     // The coordinator's clock decides staleness, so every unit applies the same cut.
     return (Number.isSafeInteger(now) && now > 0 ? now : Date.now()) - this.d.staleAfterMs;
   }
+}
+
+/** Validates every query (messages name its index) and resolves its limit. */
+function checkNearbyQueries(queries: NearbyQuery[]): NearbyQuery[] {
+  if (queries.length > MAX_NEARBY_QUERIES) {
+    throw invalidArgument(`at most ${MAX_NEARBY_QUERIES} queries per call, got ${queries.length}`);
+  }
+  return queries.map((q, i) => {
+    try {
+      checkLon('lon', q.lon);
+      checkLat('lat', q.lat);
+      checkRadius(q.radius_m);
+      return { lon: q.lon, lat: q.lat, radius_m: q.radius_m, limit: resolveLimit(q.limit, DEFAULT_LIMIT, MAX_LIMIT) };
+    } catch (err) {
+      if (err instanceof PlatformError) throw invalidArgument(`queries[${i}]: ${err.message}`);
+      throw err;
+    }
+  });
 }
 
 function checkUserIds(ids: string[]): void {

@@ -147,6 +147,17 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
           got.hits.map((h) => ({ userId: h.user_id, d: h.distance_m })),
           bruteNearby(latest.values(), lon, lat, r, limit, now - 3_600_000),
         );
+        // The same query, and a second one, as one nearbyMany: the map step runs on every unit once for both.
+        const [same, other] = await p.nearbyMany([
+          { lon, lat, radius_m: r, limit },
+          { lon: lat - 39, lat: lon + 39, radius_m: r, limit },
+        ]);
+        assert.deepEqual([same!.partial, same!.hits], [false, got.hits]);
+        assert.equal(other!.partial, false);
+        assert.deepEqual(
+          other!.hits.map((h) => ({ userId: h.user_id, d: h.distance_m })),
+          bruteNearby(latest.values(), lat - 39, lon + 39, r, limit, now - 3_600_000),
+        );
         const rect = { min_lon: lon, min_lat: lat, max_lon: lon + 0.1, max_lat: lat + 0.1 };
         assert.deepEqual(
           (await p.within(rect, limit)).hits.map((h) => h.user_id),

@@ -84,6 +84,26 @@ describe('location units (static sharding): map-reduce equals brute force', func
         bruteNearby(latest.values(), lon, lat, r, limit, now - 3_600_000),
         `nearby(${lon}, ${lat}, ${r}, ${limit})`,
       );
+      if (q % 5 === 0) {
+        // The same kind of queries in one nearbyMany call: each answer equals brute force, in the order asked.
+        const qs = Array.from({ length: 6 }, () => ({
+          lon: 8 + rnd() * 0.5,
+          lat: 47 + rnd() * 0.5,
+          radius_m: 200 + rnd() * 20_000,
+          limit: Math.floor(rnd() * 120), // 0: the default (50)
+        }));
+        const many = await via.nearbyMany(qs);
+        assert.equal(many.length, qs.length);
+        many.forEach((m, i) => {
+          const x = qs[i]!;
+          assert.equal(m.partial, false);
+          assert.deepEqual(
+            m.hits.map((h) => ({ userId: h.user_id, d: h.distance_m })),
+            bruteNearby(latest.values(), x.lon, x.lat, x.radius_m, x.limit || 50, now - 3_600_000),
+            `nearbyMany[${i}] (${x.lon}, ${x.lat}, ${x.radius_m}, ${x.limit})`,
+          );
+        });
+      }
       const rect = { min_lon: lon, min_lat: lat, max_lon: lon + rnd() * 0.2, max_lat: lat + rnd() * 0.2 };
       const w = await via.within(rect, limit);
       assert.deepEqual(
@@ -172,6 +192,25 @@ describe('location units (static sharding): map-reduce equals brute force', func
         () => p.within({ min_lon: 0, min_lat: 5, max_lon: 1, max_lat: 4 }, 10),
         'rect.min_lat must not be greater than rect.max_lat, got 5 > 4',
       ],
+      [
+        'nearbyMany with a bad second query',
+        () =>
+          p.nearbyMany([
+            { lon: 8, lat: 47, radius_m: 100, limit: 5 },
+            { lon: 8, lat: 95, radius_m: 100, limit: 5 },
+          ]),
+        'queries[1]: lat must be a number between -90 and 90, got 95',
+      ],
+      [
+        'nearbyMany with a bad limit',
+        () => p.nearbyMany([{ lon: 8, lat: 47, radius_m: 100, limit: 1001 }]),
+        'queries[0]: limit must be an integer between 1 and 1000 (0 for the default 50), got 1001',
+      ],
+      [
+        'nearbyMany with 257 queries',
+        () => p.nearbyMany(Array.from({ length: 257 }, () => ({ lon: 8, lat: 47, radius_m: 100, limit: 5 }))),
+        'at most 256 queries per call, got 257',
+      ],
       ['empty user id', () => p.latest(['a', '']), 'user_ids must not contain an empty id'],
       ['track from > to', () => p.track('walker', 10, 5, 10), 'from_time must not be after to_time, got 10 > 5'],
       ['track without user', () => p.track('', 0, 0, 10), 'user_id must not be empty'],
@@ -186,6 +225,7 @@ describe('location units (static sharding): map-reduce equals brute force', func
     const bad = await p.ingest([{ user_id: 'x', lon: 200, lat: 0, time: now, speed: 0, direction: 0 }]);
     assert.deepEqual(bad, { accepted: 0, invalid: 1, not_owned: [] });
     assert.equal((await p.nearby(8.2, 47.2, 1000, 5)).partial, false);
+    assert.deepEqual(await p.nearbyMany([]), []);
   });
 
   it('kill -9 of a unit: its partitions are named missing; restarted, it rebuilds from the store', async function () {
@@ -201,6 +241,22 @@ describe('location units (static sharding): map-reduce equals brute force', func
     assert.deepEqual(
       r.hits.map((h) => h.user_id),
       bruteNearby(answered, 8.25, 47.25, 50_000, 100, now - 3_600_000).map((h) => h.userId),
+    );
+    // Every query of a nearbyMany says the same.
+    const many = await proxies[2]!.nearbyMany([
+      { lon: 8.25, lat: 47.25, radius_m: 50_000, limit: 100 },
+      { lon: 8.1, lat: 47.1, radius_m: 5000, limit: 10 },
+    ]);
+    assert.deepEqual(
+      many.map((m) => [m.partial, m.missing_partitions]),
+      [
+        [true, ownersOf(SHARDS[1]!)],
+        [true, ownersOf(SHARDS[1]!)],
+      ],
+    );
+    assert.deepEqual(
+      many[0]!.hits.map((h) => h.user_id),
+      r.hits.map((h) => h.user_id),
     );
     const lost = [...latest.keys()].find((u) => ownersOf(SHARDS[1]!).includes(partitionOf(u, PARTITIONS)))!;
     const l = await proxies[2]!.latest([lost]);
