@@ -1,8 +1,9 @@
 // Single requests that travel together: callers submit one request each; they
 // go out in batches through a function that answers a whole batch in order
-// (e.g. one gRPC call of `nearbyMany`). A lone request goes at once; requests
-// submitted while `concurrency` batches are in flight wait and leave together
-// with the next one. Under load a handful of calls carries many requests, so
+// (e.g. one gRPC call of `nearbyMany`). Requests submitted in the same turn of
+// the event loop leave together at its end (a lone request: after one turn);
+// requests submitted while `concurrency` batches are in flight wait and leave
+// together with the next one. Under load a handful of calls carries many requests, so
 // the per-call cost (HTTP/2 frames, headers, protobuf envelopes, one fan-out to
 // every peer) is paid once per batch; when idle nothing waits.
 
@@ -22,6 +23,7 @@ export interface CallBatcherOptions {
 export class CallBatcher<Q, R> {
   private queue: Pending<Q, R>[] = [];
   private inFlight = 0;
+  private scheduled = false;
   private readonly maxBatch: number;
   private readonly concurrency: number;
 
@@ -37,13 +39,27 @@ export class CallBatcher<Q, R> {
   submit(request: Q): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
-      this.next();
+      this.schedule();
     });
   }
 
   /** Requests waiting for a batch (metrics, tests). */
   get queued(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Sends at the end of this turn, not at once: callers answered by one batch
+   * usually submit their next requests in the same turn (in the microtasks
+   * after the answer), and those should travel together.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.concurrency || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.next();
+    });
   }
 
   private next(): void {
@@ -69,7 +85,7 @@ export class CallBatcher<Q, R> {
         })
         .finally(() => {
           this.inFlight--;
-          this.next();
+          this.schedule();
         });
     }
   }

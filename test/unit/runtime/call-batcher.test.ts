@@ -22,13 +22,18 @@ function gated(): { calls: Gate[]; fn: (qs: number[]) => Promise<string[]> } {
   };
 }
 
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Two turns of the event loop: the batcher sends at the end of the turn after an answer settles. */
+const tick = async (): Promise<void> => {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+};
 
 describe('CallBatcher', function () {
-  it('sends a lone request at once, in a batch of one', async function () {
+  it('sends a lone request after one turn of the event loop, in a batch of one', async function () {
     const g = gated();
     const b = new CallBatcher(g.fn);
     const p = b.submit(7);
+    assert.equal(g.calls.length, 0);
+    await tick();
     assert.deepEqual(
       g.calls.map((c) => c.requests),
       [[7]],
@@ -37,11 +42,26 @@ describe('CallBatcher', function () {
     assert.equal(await p, 'seven');
   });
 
+  it('sends the requests of one turn together', async function () {
+    const g = gated();
+    const b = new CallBatcher(g.fn);
+    const ps = [1, 2, 3].map((n) => b.submit(n));
+    await tick();
+    assert.deepEqual(
+      g.calls.map((c) => c.requests),
+      [[1, 2, 3]],
+    );
+    g.calls[0]!.answer(['a', 'b', 'c']);
+    assert.deepEqual(await Promise.all(ps), ['a', 'b', 'c']);
+  });
+
   it('holds requests while `concurrency` batches are in flight, then sends them together, answers in order', async function () {
     const g = gated();
     const b = new CallBatcher(g.fn, { concurrency: 1 });
     const first = b.submit(1);
+    await tick();
     const rest = [2, 3, 4].map((n) => b.submit(n));
+    await tick();
     assert.equal(g.calls.length, 1);
     assert.equal(b.queued, 3);
     g.calls[0]!.answer(['one']);
@@ -55,26 +75,31 @@ describe('CallBatcher', function () {
   it('keeps two batches in flight by default and caps a batch at maxBatch', async function () {
     const g = gated();
     const b = new CallBatcher(g.fn, { maxBatch: 2 });
-    const ps = [1, 2, 3, 4, 5].map((n) => b.submit(n));
+    const ps = [1, 2, 3, 4, 5, 6, 7].map((n) => b.submit(n));
+    await tick();
     assert.deepEqual(
       g.calls.map((c) => c.requests),
-      [[1], [2]],
+      [
+        [1, 2],
+        [3, 4],
+      ],
     );
-    g.calls[0]!.answer(['a']);
+    g.calls[0]!.answer(['a', 'b']);
     await tick();
-    assert.deepEqual(g.calls[2]!.requests, [3, 4]);
-    g.calls[1]!.answer(['b']);
+    assert.deepEqual(g.calls[2]!.requests, [5, 6]);
+    g.calls[1]!.answer(['c', 'd']);
     await tick();
-    assert.deepEqual(g.calls[3]!.requests, [5]);
-    g.calls[2]!.answer(['c', 'd']);
-    g.calls[3]!.answer(['e']);
-    assert.deepEqual(await Promise.all(ps), ['a', 'b', 'c', 'd', 'e']);
+    assert.deepEqual(g.calls[3]!.requests, [7]);
+    g.calls[2]!.answer(['e', 'f']);
+    g.calls[3]!.answer(['g']);
+    assert.deepEqual(await Promise.all(ps), ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
   });
 
   it('rejects every caller of a failed batch with its error, and serves the next batch', async function () {
     const g = gated();
     const b = new CallBatcher(g.fn, { concurrency: 1 });
     const failed = [b.submit(1)];
+    await tick();
     const next = b.submit(2);
     g.calls[0]!.fail(new Error('UNAVAILABLE: unit down'));
     await assert.rejects(failed[0]!, /UNAVAILABLE: unit down/);
@@ -87,6 +112,7 @@ describe('CallBatcher', function () {
     const g = gated();
     const b = new CallBatcher(g.fn, { concurrency: 1 });
     const a = b.submit(1);
+    await tick();
     const rest = [b.submit(2), b.submit(3)];
     g.calls[0]!.answer(['one']);
     await a;
