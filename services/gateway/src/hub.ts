@@ -76,6 +76,17 @@ const RECHECK_MARGIN_MS = 250;
 const pushPayloads = new WeakMap<InboxDoc | readonly InboxDoc[], Uint8Array>();
 const RECEIPT_CACHE_MS = 5000;
 
+/** Messages grouped by recipient (user or group), in the order given: one array per feed offer. */
+function byRecipient(docs: readonly InboxDoc[]): Map<string, InboxDoc[]> {
+  const byTo = new Map<string, InboxDoc[]>();
+  for (const d of docs) {
+    const l = byTo.get(d.to);
+    if (l) l.push(d);
+    else byTo.set(d.to, [d]);
+  }
+  return byTo;
+}
+
 export class Hub {
   readonly connections = new Set<DeviceConnection>();
   private readonly byUser = new Map<string, DeviceConnection[]>();
@@ -429,12 +440,7 @@ export class Hub {
 
   /** Newly stored messages: to the recipients' devices here, and via notices to other replicas. */
   routeMessages(docs: InboxDoc[]): void {
-    const byTo = new Map<string, InboxDoc[]>();
-    for (const d of docs) {
-      const l = byTo.get(d.to);
-      if (l) l.push(d);
-      else byTo.set(d.to, [d]);
-    }
+    const byTo = byRecipient(docs);
     for (const [to, list] of byTo) this.offerLocal(to, list);
     // Batches are routed one after another so notices leave in sequence order
     // (a feed that sees a later number first goes to the store for the gap).
@@ -571,9 +577,7 @@ export class Hub {
       this.o.metrics.notices.inc({ direction: 'in', type: n.t });
       switch (n.t) {
         case 'msgs': {
-          const byTo = new Map<string, InboxDoc[]>();
-          for (const d of n.docs) byTo.set(d.to, [...(byTo.get(d.to) ?? []), d]);
-          for (const [to, docs] of byTo) this.offerLocal(to, docs);
+          for (const [to, docs] of byRecipient(n.docs)) this.offerLocal(to, docs);
           break;
         }
         case 'receipts':

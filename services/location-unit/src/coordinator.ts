@@ -2,11 +2,13 @@
 // unit of the group (this one locally, the others over gRPC) under one
 // deadline, the reduce step merges the partials. A unit that does not answer
 // in time leaves its partitions missing, and the result says so (partial:
-// true + the partitions) — never silently incomplete.
+// true + the partitions) — never silently incomplete. Concurrent nearby
+// queries share their map calls (one per unit per batch: nearbyMany).
 //
 // latest(user_ids) needs no fan-out: the user's partition is known, so the
 // call goes to the partition's owner, found in an ownership table built from
 // every unit's state() and refreshed when an owner turns out to have moved.
+import { CallBatcher } from '../../runtime/src/call-batcher.js';
 import { PlatformError } from '../../runtime/src/errors.js';
 import type { Logger } from '../../runtime/src/logger.js';
 import type { Rect } from './geometry.js';
@@ -48,6 +50,20 @@ const ALL = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 export class Coordinator {
   private owners = new Map<number, string>();
   private ownersAt = 0;
+  /**
+   * Single nearby queries arriving together (the same event-loop turn, or
+   * while four batches are out) run as one nearbyMany: with several units each
+   * query would otherwise cost one gRPC map call per unit.
+   */
+  private readonly batched = new CallBatcher<{ query: NearbyQuery; deadline: number }, QueryResult>(
+    (reqs) =>
+      this.nearbyMany(
+        reqs.map((r) => r.query),
+        Date.now(),
+        Math.min(...reqs.map((r) => r.deadline)),
+      ),
+    { maxBatch: 64, concurrency: 4 },
+  );
 
   constructor(
     private readonly local: LocalUnit,
@@ -56,20 +72,13 @@ export class Coordinator {
     private readonly opts: CoordinatorOptions,
   ) {}
 
-  async nearby(
-    lon: number,
-    lat: number,
-    radiusM: number,
-    limit: number,
-    now: number,
-    deadline: number,
-  ): Promise<QueryResult> {
-    const parts = await this.fanOut(
-      deadline,
-      () => this.local.mapNearby(lon, lat, radiusM, limit, now),
-      (addr, timeout) => this.peers.get(addr).mapNearby(lon, lat, radiusM, limit, now, { timeout }),
-    );
-    return this.finish('nearby', reduce(parts, ALL(this.opts.partitions), byDistance, limit));
+  /**
+   * One nearby query. Concurrent ones travel together (see `batched`): one
+   * map call per unit for the whole batch instead of one per query, all with
+   * the batch's clock and its earliest deadline.
+   */
+  nearby(lon: number, lat: number, radiusM: number, limit: number, deadline: number): Promise<QueryResult> {
+    return this.batched.submit({ query: { lon, lat, radius_m: radiusM, limit }, deadline });
   }
 
   /**

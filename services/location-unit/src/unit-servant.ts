@@ -50,7 +50,7 @@ export class UnitServant implements ILocationUnitServant {
     checkLat('lat', lat);
     checkRadius(radius_m);
     const n = resolveLimit(limit, DEFAULT_LIMIT, MAX_LIMIT);
-    return this.d.coordinator.nearby(lon, lat, radius_m, n, Date.now(), this.deadline(ctx));
+    return this.d.coordinator.nearby(lon, lat, radius_m, n, this.deadline(ctx));
   }
 
   nearbyMany(queries: NearbyQuery[], ctx: CallContext): Promise<QueryResult[]> {

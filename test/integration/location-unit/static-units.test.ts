@@ -104,6 +104,20 @@ describe('location units (static sharding): map-reduce equals brute force', func
           );
         });
       }
+      if (q % 5 === 1) {
+        // Concurrent single nearby calls (the coordinator batches them): each answer its own.
+        const qs = Array.from({ length: 12 }, () => [8 + rnd() * 0.5, 47 + rnd() * 0.5, 200 + rnd() * 20_000] as const);
+        const got = await Promise.all(qs.map(([x, y, rr]) => via.nearby(x, y, rr, 30)));
+        got.forEach((g, i) => {
+          const [x, y, rr] = qs[i]!;
+          assert.equal(g.partial, false);
+          assert.deepEqual(
+            g.hits.map((h) => ({ userId: h.user_id, d: h.distance_m })),
+            bruteNearby(latest.values(), x, y, rr, 30, now - 3_600_000),
+            `concurrent nearby[${i}]`,
+          );
+        });
+      }
       const rect = { min_lon: lon, min_lat: lat, max_lon: lon + rnd() * 0.2, max_lat: lat + rnd() * 0.2 };
       const w = await via.within(rect, limit);
       assert.deepEqual(

@@ -1,6 +1,7 @@
 // nearbyMany's coordination: one map call per unit for all queries, each query
 // reduced on its own and answered in order; a unit that fails, answers the
-// wrong number of partials, or (an older release) lacks mapNearbyMany.
+// wrong number of partials, or (an older release) lacks mapNearbyMany; and
+// concurrent single nearby queries batched the same way.
 import assert from 'node:assert/strict';
 import { Coordinator, type LocalUnit } from '../../../services/location-unit/src/coordinator.js';
 import type { PeerPool } from '../../../services/location-unit/src/peer-pool.js';
@@ -109,5 +110,20 @@ describe('coordinator: nearbyMany', function () {
     const { coordinator } = setup({ mapNearbyMany: async (qs) => qs.slice(1).map((q) => remoteHits(q.lon)) });
     const rs = await coordinator.nearbyMany(queries, Date.now(), Date.now() + 1000);
     assert.ok(rs.every((r) => r.partial && r.missing_partitions.join() === '2,3'));
+  });
+
+  it('runs concurrent single nearby queries as one batch: one map call per unit, each caller its own answer', async function () {
+    const { coordinator, remoteCalls } = setup({ mapNearbyMany: async (qs) => qs.map((q) => remoteHits(q.lon)) });
+    const deadline = Date.now() + 1000;
+    const rs = await Promise.all([1, 2, 3].map((lon) => coordinator.nearby(lon, 0, 1000, 10, deadline)));
+    assert.deepEqual(remoteCalls, ['mapNearbyMany(3)']);
+    assert.deepEqual(
+      rs.map((r) => r.hits.map((h) => h.user_id)),
+      [
+        ['b1', 'a1'],
+        ['b2', 'a2'],
+        ['b3', 'a3'],
+      ],
+    );
   });
 });
