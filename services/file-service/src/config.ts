@@ -75,7 +75,7 @@ export const fileServiceOwnSchema = {
     type: 'duration',
     default: 60_000,
     min: 100,
-    doc: 'How often each replica sweeps expired files, expired uploads and chunks of dead uploads.',
+    doc: 'How often each replica sweeps expired files, expired uploads, chunks of dead uploads and lock records of gone uploads.',
   },
   chunkBytes: {
     env: 'TCE_FILES_CHUNK_BYTES',

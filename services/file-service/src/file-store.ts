@@ -272,6 +272,28 @@ export class FileStore {
   }
 
   /** Plain uploads whose process died (no touch for staleMs): their chunks go, then the record. */
+  /**
+   * Lock records of uploads that are gone: left when a process died between an
+   * upload's delete and its locks' delete (completion, DELETE, sweep). Only an
+   * upload that no longer exists loses its records — a live one keeps its
+   * newest epoch, which the next taker counts on (reusing a smaller epoch
+   * could make a stale holder the holder again).
+   */
+  async sweepLocks(now: number, staleMs: number, limit: number): Promise<number> {
+    const lapsed = await this.c.locks
+      .find({ until: { $lt: now - staleMs } }, { projection: { upload: 1 } })
+      .limit(limit)
+      .toArray();
+    const uploads = [...new Set(lapsed.map((l) => l.upload))];
+    if (uploads.length === 0) return 0;
+    const alive = new Set(
+      (await this.c.uploads.find({ _id: { $in: uploads } }, { projection: { _id: 1 } }).toArray()).map((u) => u._id),
+    );
+    const gone = uploads.filter((u) => !alive.has(u));
+    if (gone.length === 0) return 0;
+    return (await this.c.locks.deleteMany({ upload: { $in: gone } })).deletedCount;
+  }
+
   async sweepPending(now: number, staleMs: number, limit: number): Promise<number> {
     const due: Pick<PendingDoc, '_id'>[] = await this.c.pending
       .find({ touchedAt: { $lt: now - staleMs } }, { projection: { _id: 1 } })

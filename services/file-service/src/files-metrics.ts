@@ -31,7 +31,7 @@ export function createFilesMetrics(m: Metrics): FilesMetrics {
     }),
     swept: new client.Counter({
       name: 'tce_files_swept_total',
-      help: 'Records removed by the sweeper: expired files, expired uploads, dead plain uploads.',
+      help: 'Records removed by the sweeper: expired files, expired uploads, dead plain uploads, lock records of gone uploads.',
       labelNames: ['kind'],
       registers,
     }),

@@ -1,6 +1,6 @@
 // Removes what no request will: offline-transfer files past their retention,
-// resumable uploads past their expiry, and the chunks of plain uploads whose
-// process died mid-stream. Every replica runs one; each removal is claimed by an
+// resumable uploads past their expiry, the chunks of plain uploads whose
+// process died mid-stream, and upload lock records whose upload is gone. Every replica runs one; each removal is claimed by an
 // atomic update first, so two sweepers never fight and a live upload is never
 // touched (it refreshes its record more often than `staleMs`).
 import type { Logger } from '../../runtime/src/logger.js';
@@ -33,18 +33,20 @@ export class Sweeper {
     await this.running;
   }
 
-  async sweepOnce(now = Date.now()): Promise<{ files: number; uploads: number; pending: number }> {
+  async sweepOnce(now = Date.now()): Promise<{ files: number; uploads: number; pending: number; locks: number }> {
     const { staleMs } = this.opts;
     const files = await this.store.sweepFiles(now, staleMs, BATCH);
     const uploads = await this.store.sweepUploads(now, staleMs, BATCH);
     const pending = await this.store.sweepPending(now, staleMs, BATCH);
+    const locks = await this.store.sweepLocks(now, staleMs, BATCH);
     const m = this.opts.metrics;
     if (m) {
       m.swept.inc({ kind: 'file' }, files);
       m.swept.inc({ kind: 'upload' }, uploads);
       m.swept.inc({ kind: 'pending' }, pending);
+      m.swept.inc({ kind: 'lock' }, locks);
     }
-    if (files + uploads + pending > 0) this.opts.logger.info('Swept', { files, uploads, pending });
-    return { files, uploads, pending };
+    if (files + uploads + pending + locks > 0) this.opts.logger.info('Swept', { files, uploads, pending, locks });
+    return { files, uploads, pending, locks };
   }
 }

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
 import { FileStore } from '../../../services/file-service/src/file-store.js';
 import { newId } from '../../../services/file-service/src/ids.js';
+import { Sweeper } from '../../../services/file-service/src/sweeper.js';
+import { silentLogger } from '../../../services/runtime/src/logger.js';
 import { collections, ensureIndexes, type UploadDoc } from '../../../services/file-service/src/store.js';
 import { startStore, waitFor, type Store } from '../../support/index.js';
 
@@ -116,5 +118,44 @@ describe('file-service: the upload lock on the real store', function () {
     assert.equal(await fs.terminateUpload(id, 'alice', 10_000), 'removed');
     assert.equal(await fs.getUpload(id), null);
     assert.equal(await mongo.db().collection('file_upload_locks').countDocuments({ upload: id }), 0);
+  });
+
+  it("sweeps the lock records of uploads that are gone, and keeps a live upload's newest epoch", async function () {
+    const db = mongo.db();
+    const locks = db.collection('file_upload_locks');
+    // A completion that died between the upload's delete and its locks' delete.
+    const gone = await upload();
+    assert.ok((await fs.lockUpload(gone, 'alice', 'p', 10_000)).ok);
+    await fs.releaseLock(gone, 'p');
+    await db.collection('file_uploads').deleteOne({ _id: gone as never });
+    // A live upload whose lock lapsed long ago: its record is the epoch the next taker builds on.
+    const live = await upload();
+    for (const by of ['q1', 'q2']) {
+      assert.ok((await fs.lockUpload(live, 'alice', by, 10_000)).ok);
+      await fs.releaseLock(live, by);
+    }
+    // A gone upload whose lock is still held (lease not lapsed): left for now.
+    const held = await upload();
+    assert.ok((await fs.lockUpload(held, 'alice', 'h', 3_600_000)).ok);
+    await db.collection('file_uploads').deleteOne({ _id: held as never });
+
+    // Released locks have lapsed (until 0); the uploads themselves have not expired yet.
+    const now = Date.now();
+    const sweeper = new Sweeper(fs, { intervalMs: 60_000, staleMs: 60_000, logger: silentLogger });
+    const swept = await sweeper.sweepOnce(now);
+    assert.equal(swept.locks, 1);
+    assert.equal(await locks.countDocuments({ upload: gone }), 0);
+    assert.deepEqual(
+      (await locks.find({ upload: live }).toArray()).map((l) => [l.epoch, l.by]),
+      [[2, 'q2']],
+    );
+    assert.equal(await locks.countDocuments({ upload: held }), 1);
+    // The live upload's lock still goes to exactly the next epoch.
+    assert.ok((await fs.lockUpload(live, 'alice', 'q3', 10_000)).ok);
+    assert.deepEqual(
+      (await locks.find({ upload: live }).toArray()).map((l) => [l.epoch, l.by]),
+      [[3, 'q3']],
+    );
+    assert.equal((await sweeper.sweepOnce(now)).locks, 0, 'nothing left to sweep');
   });
 });
