@@ -155,7 +155,11 @@ export class DeviceFeed {
    * one push of the array itself; anything else is buffered and pumped.
    */
   offerMany(docs: readonly InboxDoc[]): void {
-    if (docs.length === 1) return this.offer(docs[0]!);
+    // One message, or a device that takes one per call: the single-offer path (no buffer).
+    if (docs.length === 1 || this.maxBatch === 1) {
+      for (const d of docs) this.offer(d);
+      return;
+    }
     if (this.stopped || docs.length === 0) return;
     if (
       this.maxBatch >= docs.length &&
