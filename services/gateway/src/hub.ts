@@ -21,6 +21,7 @@ import { DeviceFeed, toMessage } from './device-feed.js';
 import type { Dispatcher } from './dispatcher.js';
 import { CloseCode } from './frame.js';
 import type { GatewayRegistry } from './gateway-registry.js';
+import { GroupFanout } from './group-fanout.js';
 import { isGroupId, type GroupStore } from './group-store.js';
 import type { InboxDoc, MessageStore } from './message-store.js';
 import { MembershipClock } from './membership-clock.js';
@@ -96,6 +97,8 @@ export class Hub {
   private shuttingDown = false;
   private routing: Promise<void> = Promise.resolve();
   private readonly routeCache = new Map<string, { at: number; doc: Promise<PresenceDoc | null> }>();
+  /** Group fan-outs still offering (big groups are offered in chunks, group-fanout.ts). */
+  private readonly fanouts = new Map<string, GroupFanout<DeviceConnection, InboxDoc>>();
   /** Connections here with a feed of each group. */
   private readonly byGroup = new Map<string, Set<DeviceConnection>>();
   /** Connections whose group memberships changed while connected (most never get one). */
@@ -474,10 +477,17 @@ export class Hub {
 
   private offerLocal(to: string, docs: InboxDoc[]): void {
     if (isGroupId(to)) {
-      for (const c of this.byGroup.get(to) ?? []) {
-        const feed = c.groupFeeds?.get(to);
-        feed?.offerMany(docs);
+      const set = this.byGroup.get(to);
+      if (!set || set.size === 0) return;
+      let f = this.fanouts.get(to);
+      if (!f) {
+        f = new GroupFanout<DeviceConnection, InboxDoc>(
+          (c, list) => c.groupFeeds?.get(to)?.offerMany(list),
+          () => this.fanouts.delete(to),
+        );
+        this.fanouts.set(to, f);
       }
+      f.add(docs, [...set]);
       return;
     }
     for (const c of this.byUser.get(to) ?? []) c.feed?.offerMany(docs);
