@@ -58,8 +58,8 @@ interface InFlight {
 export const READ_WINDOW = 32;
 /** Sequence numbers probed past the recipient's hint (which may lag by a few). */
 export const PROBE_AHEAD = 2;
-/** MimeText bytes one onMessages call carries at most (a single message may be larger and goes alone). */
-export const MAX_BATCH_BYTES = 256 * 1024;
+/** MimeText (in UTF-16 code units, as stored) one onMessages call carries at most; a single longer message goes alone. */
+export const MAX_BATCH_CHARS = 256 * 1024;
 
 export function toMessage(d: InboxDoc): Message {
   return {
@@ -77,7 +77,7 @@ export function toMessage(d: InboxDoc): Message {
 const consecutive = (docs: readonly InboxDoc[]): boolean =>
   docs.every((d, i) => i === 0 || d.seq === docs[i - 1]!.seq + 1);
 
-const mimeBytes = (docs: readonly InboxDoc[]): number => docs.reduce((n, d) => n + d.mime.length, 0);
+const mimeChars = (docs: readonly InboxDoc[]): number => docs.reduce((n, d) => n + d.mime.length, 0);
 
 /** Never written to: feeds swap in their own Map before buffering (see buffered()). */
 const NO_BUFFER: Map<number, InboxDoc> = new Map();
@@ -168,7 +168,7 @@ export class DeviceFeed {
       !this.resetting &&
       this.inflight.length + docs.length <= this.deps.window &&
       consecutive(docs) &&
-      mimeBytes(docs) <= MAX_BATCH_BYTES
+      mimeChars(docs) <= MAX_BATCH_CHARS
     ) {
       this.dispatch(docs);
       this.pump();
@@ -256,10 +256,10 @@ export class DeviceFeed {
       this.buffer.delete(first.seq);
       const batch = [first];
       const room = Math.min(this.maxBatch, this.deps.window - this.inflight.length);
-      let bytes = first.mime.length;
+      let chars = first.mime.length;
       for (let next = this.buffer.get(first.seq + 1); next && batch.length < room;) {
-        bytes += next.mime.length;
-        if (bytes > MAX_BATCH_BYTES) break;
+        chars += next.mime.length;
+        if (chars > MAX_BATCH_CHARS) break;
         this.buffer.delete(next.seq);
         batch.push(next);
         next = this.buffer.get(next.seq + 1);

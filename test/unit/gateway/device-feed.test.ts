@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Message } from '../../../proto/gen/ts/messaging.js';
 import { silentLogger } from '../../../services/runtime/src/logger.js';
 import type { InboxDoc } from '../../../services/gateway/src/message-store.js';
-import { DeviceFeed, MAX_BATCH_BYTES, toMessage, type FeedDeps } from '../../../services/gateway/src/device-feed.js';
+import { DeviceFeed, MAX_BATCH_CHARS, toMessage, type FeedDeps } from '../../../services/gateway/src/device-feed.js';
 import { waitFor } from '../../support/wait.js';
 import { FakeStore, doc } from './fake-store.js';
 
@@ -251,14 +251,14 @@ describe('device feed', function () {
       await waitFor('cursor persisted', async () => (await store.getCursor('bob', 'phone')) === 20);
     });
 
-    it('splits a batch whose MimeText would pass MAX_BATCH_BYTES; a bigger single message goes alone', async function () {
+    it('splits a batch whose MimeText would pass MAX_BATCH_CHARS; a bigger single message goes alone', async function () {
       const h = harness({ window: 8, maxBatch: 8, autoAck: false });
       const big = (seq: number, bytes: number): InboxDoc => ({ ...doc('bob', seq), mime: 'x'.repeat(bytes) });
       h.feed.offerMany([
-        big(1, MAX_BATCH_BYTES / 2),
-        big(2, MAX_BATCH_BYTES / 2),
+        big(1, MAX_BATCH_CHARS / 2),
+        big(2, MAX_BATCH_CHARS / 2),
         big(3, 10),
-        big(4, MAX_BATCH_BYTES + 1),
+        big(4, MAX_BATCH_CHARS + 1),
         big(5, 10),
       ]);
       assert.deepEqual(h.calls, [[1, 2], [3], [4], [5]]);
