@@ -33,6 +33,8 @@ export class GroupFanout<C, D> {
     private readonly offer: (conn: C, docs: readonly D[]) => void,
     /** Called when every connection has been offered everything added (the owner drops this fan-out). */
     private readonly onIdle: () => void = () => undefined,
+    /** Whether a connection still takes offers (closed or left ones are dropped at each pass). */
+    private readonly live: (conn: C) => boolean = () => true,
     /** Offers per turn of the event loop. */
     private readonly chunk = 512,
     private readonly later: (fn: () => void) => void = setImmediate,
@@ -93,7 +95,18 @@ export class GroupFanout<C, D> {
   private nextPass(): void {
     const drop = this.passFrom;
     this.docs = this.docs.slice(drop);
-    for (let i = 0; i < this.marks.length; i++) this.marks[i]! -= drop;
+    // Connections that closed or left meanwhile go too: a group that never goes quiet must not keep them.
+    const conns: C[] = [];
+    const marks: number[] = [];
+    this.index.clear();
+    this.conns.forEach((c, i) => {
+      if (!this.live(c)) return;
+      this.index.set(c, conns.length);
+      conns.push(c);
+      marks.push(this.marks[i]! - drop);
+    });
+    this.conns = conns;
+    this.marks = marks;
     this.slices = new Map();
     this.pos = 0;
     this.passFrom = this.docs.length;

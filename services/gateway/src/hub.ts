@@ -484,6 +484,7 @@ export class Hub {
         f = new GroupFanout<DeviceConnection, InboxDoc>(
           (c, list) => c.groupFeeds?.get(to)?.offerMany(list),
           () => this.fanouts.delete(to),
+          (c) => !c.closed && (c.groupFeeds?.has(to) ?? false),
         );
         this.fanouts.set(to, f);
       }

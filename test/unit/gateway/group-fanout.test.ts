@@ -5,13 +5,14 @@
 import assert from 'node:assert/strict';
 import { GroupFanout } from '../../../services/gateway/src/group-fanout.js';
 
-function harness(chunk: number) {
+function harness(chunk: number, gone: Set<string> = new Set()) {
   const offers: [string, readonly number[]][] = [];
   const turns: (() => void)[] = [];
   let idle = 0;
   const f = new GroupFanout<string, number>(
     (c, docs) => offers.push([c, docs]),
     () => idle++,
+    (c) => !gone.has(c),
     chunk,
     (fn) => turns.push(fn),
   );
@@ -99,5 +100,24 @@ describe('GroupFanout', function () {
     h.f.add([2], ['a', 'b']);
     assert.deepEqual(h.byConn(), { a: [1, 2], b: [2] });
     assert.equal(h.idle(), 2);
+  });
+
+  it('drops connections that closed or left at the next pass of a group that never goes quiet', function () {
+    const gone = new Set<string>();
+    const h = harness(2, gone);
+    const conns = Array.from({ length: 6 }, (_, i) => `c${i}`);
+    let next = 1;
+    for (let round = 0; round < 20; round++) {
+      if (round === 5) gone.add('c3');
+      h.f.add(
+        [next++],
+        conns.filter((c) => !gone.has(c)),
+      );
+      h.turn();
+    }
+    const held = (h.f as unknown as { conns: string[] }).conns;
+    assert.ok(!held.includes('c3'), `still held: ${held.join()}`);
+    const offeredAfter = h.offers.slice(-10).map(([c]) => c);
+    assert.ok(!offeredAfter.includes('c3'), 'no offers to a gone connection later on');
   });
 });
