@@ -303,11 +303,13 @@ export class Hub {
       push: async (docs) => {
         this.o.metrics.pushed.inc();
         // A group message (or batch) goes to every member's devices here: encode it once.
-        const key = docs.length === 1 ? docs[0]! : docs;
-        const method = docs.length === 1 ? M.onMessage! : M.onMessages!;
+        const [first] = docs;
+        const single = docs.length === 1 ? first! : undefined;
+        const method = single ? M.onMessage! : M.onMessages!;
+        const key = single ?? docs;
         let payload = pushPayloads.get(key);
         if (!payload) {
-          const request = docs.length === 1 ? { msg: toMessage(docs[0]!) } : { msgs: docs.map(toMessage) };
+          const request = single ? { msg: toMessage(single) } : { msgs: docs.map(toMessage) };
           pushPayloads.set(key, (payload = method.request.encode(request).finish()));
         }
         await conn.call(TERMINAL, method, payload, this.o.pushTimeoutMs);
