@@ -20,8 +20,8 @@ node_modules/.stamp: package.json package-lock.json
 
 deps: node_modules/.stamp infra ## Install npm dependencies and the real test infrastructure (cached)
 
-infra: ## Build/install FerretDB, etcd, kube-apiserver, kube-controller-manager, kubectl, helm, grpcurl, nginx, chromium (cached)
-	scripts/install-infra.sh nginx chromium ferretdb etcd helm k8s grpcurl
+infra: ## Build/install PostgreSQL, FerretDB, etcd, kube-apiserver, kube-controller-manager, kubectl, helm, grpcurl, nginx, chromium (cached)
+	scripts/install-infra.sh nginx chromium postgresql ferretdb etcd helm k8s grpcurl
 
 # ---------------------------------------------------------------- build
 $(PROTO_STAMP): $(IDL) $(wildcard proto/src/*.ts) $(wildcard services/*/proto/*.proto) scripts/gen-proto.sh node_modules/.stamp

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cacheDir } from '../test/support/paths.js';
-import { startStore } from '../test/support/store.js';
+import { removeStoreData, startStore } from '../test/support/store.js';
 import { startCluster } from '../test/support/cluster.js';
 import { stopPid } from '../test/support/processes.js';
 
@@ -36,6 +36,7 @@ async function down(dir: string, what: string): Promise<void> {
     return;
   }
   for (const pid of [...state.pids].reverse()) await stopPid(pid);
+  if (dir === storeDir) removeStoreData(state.dataDir);
   fs.rmSync(dir, { recursive: true, force: true });
   console.log(`${what} stopped and its data removed`);
 }
@@ -48,14 +49,14 @@ async function storeUp(): Promise<void> {
   }
   if (state) await down(storeDir, 'stale store');
   fs.mkdirSync(storeDir, { recursive: true });
-  console.log('==> Starting FerretDB (SQLite backend) on a free loopback port');
+  console.log('==> Starting PostgreSQL and FerretDB (its PostgreSQL backend) on free loopback ports');
   const store = await startStore({
     dataDir: path.join(storeDir, 'data'),
     logFile: path.join(storeDir, 'ferretdb.log'),
     daemon: true,
   });
   fs.writeFileSync(path.join(storeDir, 'url'), `${store.url}\n`);
-  const s: State = { pids: [store.process.pid ?? 0], dataDir: store.dataDir };
+  const s: State = { pids: store.processes.map((p) => p.pid ?? 0), dataDir: store.dataDir };
   fs.writeFileSync(path.join(storeDir, 'state.json'), JSON.stringify(s));
   console.log(`store ready: ${store.url} (written to .cache/store/url; stop with 'make store-down')`);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs (idempotently, cached machine-wide) every real part the tests use:
-# FerretDB, etcd, kube-apiserver, kube-controller-manager, kubectl, helm, nginx.
-# Usage: scripts/install-infra.sh [ferretdb|etcd|k8s|helm|grpcurl|nginx|chromium|nats|rabbitmq]...
+# FerretDB, PostgreSQL, etcd, kube-apiserver, kube-controller-manager, kubectl, helm, nginx.
+# Usage: scripts/install-infra.sh [ferretdb|postgresql|etcd|k8s|helm|grpcurl|nginx|chromium|nats|rabbitmq]...
 # (default: all but the optional benchmark peers nats and rabbitmq)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/versions.sh"
@@ -15,12 +15,19 @@ prepare_ferretdb() {
   [[ -d "$dir" ]] || fail "ferretdb: could not download github.com/FerretDB/FerretDB@v$FERRETDB_VERSION"
   cp -r "$dir" "$work/ferretdb-src" && chmod -R u+w "$work/ferretdb-src"
   echo "v$FERRETDB_VERSION" > "$work/ferretdb-src/build/version/version.txt"
+  # Our patches (scripts/ferretdb/*.patch, docs/adr/0003): each one says why in its hunk.
+  local patch
+  command -v patch >/dev/null || apt_install patch
+  for patch in "$REPO_ROOT"/scripts/ferretdb/*.patch; do
+    info "applying $(basename "$patch")"
+    patch -s -p1 -d "$work/ferretdb-src" < "$patch" || fail "ferretdb: $(basename "$patch") does not apply to v$FERRETDB_VERSION"
+  done
   printf '\nreplace github.com/FerretDB/FerretDB => ./ferretdb-src\n' >> "$work/go.mod"
 }
 
 install_ferretdb() {
-  # SQLite backend is built in; CGO off keeps the binary static (FerretDB uses a pure-Go sqlite).
-  GO_BUILD_PREPARE=prepare_ferretdb go_build_tool ferretdb "$FERRETDB_VERSION" github.com/FerretDB/FerretDB "v$FERRETDB_VERSION" \
+  # CGO off keeps the binary static (pure-Go PostgreSQL driver and sqlite).
+  GO_BUILD_PREPARE=prepare_ferretdb go_build_tool ferretdb "$FERRETDB_VERSION-$FERRETDB_PATCHES" github.com/FerretDB/FerretDB "v$FERRETDB_VERSION" \
     github.com/FerretDB/FerretDB/cmd/ferretdb
 }
 
@@ -113,6 +120,25 @@ install_nginx() {
   info "nginx: $("$REPO_BIN/nginx" -v 2>&1)"
 }
 
+install_postgresql() {
+  # The store's backend (FerretDB on PostgreSQL, test/support/store.ts): Debian's
+  # server binaries. Each store runs its own cluster; the system service is not used.
+  local dir
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)"
+  if [[ -z "$dir" || ! -x "$dir/postgres" ]]; then
+    apt_install postgresql
+    dir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  fi
+  for b in postgres initdb psql; do
+    [[ -x "$dir/$b" ]] || fail "postgresql: $dir/$b is missing (apt-get install postgresql)"
+    link_bin "$b" "$dir/$b"
+  done
+  if [[ $(id -u) -eq 0 ]] && ! id postgres >/dev/null 2>&1; then
+    fail "postgresql: running as root needs the 'postgres' user to run the server (apt-get install postgresql makes it)"
+  fi
+  info "postgresql: $("$REPO_BIN/postgres" --version)"
+}
+
 install_rabbitmq() {
   # Optional: the EasyMQ benchmark's other peer. Debian's package; the benchmark starts
   # its own broker on loopback with private dirs, so the system service is not used.
@@ -129,10 +155,10 @@ install_chromium() {
 }
 
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(nginx ferretdb etcd helm k8s grpcurl)
+[[ ${#targets[@]} -eq 0 ]] && targets=(nginx postgresql ferretdb etcd helm k8s grpcurl)
 for t in "${targets[@]}"; do
   case "$t" in
-    ferretdb|etcd|k8s|helm|nginx|chromium|grpcurl|nats|rabbitmq|centrifugo) "install_$t" ;;
-    *) fail "unknown component '$t' (expected ferretdb, etcd, k8s, helm, grpcurl, nginx, chromium, nats, rabbitmq, centrifugo)" ;;
+    ferretdb|postgresql|etcd|k8s|helm|nginx|chromium|grpcurl|nats|rabbitmq|centrifugo) "install_$t" ;;
+    *) fail "unknown component '$t' (expected ferretdb, postgresql, etcd, k8s, helm, grpcurl, nginx, chromium, nats, rabbitmq, centrifugo)" ;;
   esac
 done

@@ -8,9 +8,9 @@
 //               store directly, in this process — the store's ceiling.
 //
 // For 1, 8 and 64 concurrent transfers of 64 MB each (BENCH_FILE_MB,
-// BENCH_CONCURRENCY override). Uploads start from an empty bucket (FerretDB's
-// SQLite backend scans whole collections per query, so leftovers would slow
-// every later step); downloads read one stored file N times at once. Prints MB/s
+// BENCH_CONCURRENCY override). Uploads start from an empty bucket (leftovers
+// would make each step measure a bigger store than the one before); downloads
+// read one stored file N times at once. Prints MB/s
 // and the ratios service/(b) (goal ≥ 80%) and service/(a), and the peak RSS of
 // each replica, which stays flat as concurrency grows.
 import fs from 'node:fs';

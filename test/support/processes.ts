@@ -17,6 +17,10 @@ export interface StartOptions {
    * straight to logFile, and the process is not stopped when we exit.
    */
   daemon?: boolean;
+  /** What stop() sends first (default SIGTERM), e.g. PostgreSQL's fast shutdown, SIGINT. */
+  stopSignal?: NodeJS.Signals;
+  /** Run as this user (a server that refuses root, e.g. postgres, started by root). */
+  user?: { uid: number; gid: number };
 }
 
 export class ManagedProcess {
@@ -26,10 +30,12 @@ export class ManagedProcess {
   private tail: string[] = [];
   private readonly logFile: string | undefined;
   private done = false;
+  private readonly stopSignal: NodeJS.Signals;
 
   constructor(opts: StartOptions) {
     this.name = opts.name;
     this.logFile = opts.logFile;
+    this.stopSignal = opts.stopSignal ?? 'SIGTERM';
     const daemonFd = opts.daemon ? fs.openSync(opts.logFile ?? '/dev/null', 'a') : undefined;
     const log = opts.logFile && !opts.daemon ? fs.createWriteStream(opts.logFile, { flags: 'a' }) : undefined;
     // detached: the child leads its own process group, so stop() reaches its children too.
@@ -38,6 +44,8 @@ export class ManagedProcess {
       env: { ...process.env, ...opts.env },
       stdio: daemonFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', daemonFd, daemonFd],
       detached: true,
+      uid: opts.user?.uid,
+      gid: opts.user?.gid,
     });
     if (daemonFd !== undefined) {
       fs.closeSync(daemonFd);
@@ -83,10 +91,10 @@ export class ManagedProcess {
     return this.tail.slice(-lines).join('\n');
   }
 
-  /** SIGTERM, then SIGKILL after graceMs. Resolves when the process has exited. */
+  /** SIGTERM (or the stop signal), then SIGKILL after graceMs. Resolves when the process has exited. */
   async stop(graceMs = 5000): Promise<void> {
     if (this.done) return;
-    this.signal('SIGTERM');
+    this.signal(this.stopSignal);
     const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);

@@ -1,6 +1,9 @@
-// A throwaway MongoDB-compatible store: FerretDB 1.x (SQLite backend) on a free
-// loopback port with its own temporary data dir. Used by integration tests,
-// `make store-up` and the local platform.
+// A throwaway MongoDB-compatible store: FerretDB 1.x on its PostgreSQL backend
+// (Debian's PostgreSQL, one private cluster per store), both on free loopback
+// ports with their data under one directory. Used by integration tests,
+// benchmarks, `make store-up` and the local platform. docs/adr/0003 says why
+// PostgreSQL and why the `_id` index below.
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,51 +18,124 @@ export interface Store {
   url: string;
   port: number;
   dataDir: string;
+  /** FerretDB: what clients talk to. Stopping it makes the store unreachable. */
   process: ManagedProcess;
+  /** FerretDB and PostgreSQL, in start order. */
+  processes: ManagedProcess[];
   stop(): Promise<void>;
 }
 
 export interface StoreOptions {
   database?: string;
   dataDir?: string;
+  /** FerretDB's log; PostgreSQL's goes next to it as postgres.log. */
   logFile?: string;
   port?: number;
   /** Keep running after this Node process exits (make store-up). */
   daemon?: boolean;
 }
 
+/**
+ * FerretDB 1.24 filters an equality on a field as `_jsonb->$1 @> $2`, which the
+ * btree indexes it creates on `(_jsonb->'field')` cannot serve, so every lookup
+ * would scan its table. A GIN index on the same expression serves `@>`: this
+ * event trigger gives every such index FerretDB creates (its `_id` index and
+ * those of createIndex) a GIN twin on the leading key. `fastupdate = off`: a GIN
+ * pending list is scanned by every lookup. Only a custom plan sees `$1 = '_id'`,
+ * hence plan_cache_mode below.
+ */
+const GIN_TWIN_SQL = `
+CREATE OR REPLACE FUNCTION tce_gin_twin() RETURNS event_trigger LANGUAGE plpgsql AS $$
+DECLARE r record; expr text; tbl regclass;
+BEGIN
+  FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE object_type = 'index' LOOP
+    SELECT i.indrelid::regclass, pg_get_indexdef(i.indexrelid, 1, true) INTO tbl, expr
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+      WHERE i.indexrelid = r.objid AND a.amname = 'btree';
+    IF expr ~ '^\\(_jsonb -> ''[^'']+''::text\\)$' THEN
+      EXECUTE format('CREATE INDEX ON %s USING gin (%s jsonb_path_ops) WITH (fastupdate = off)', tbl, expr);
+    END IF;
+  END LOOP;
+END $$;
+DROP EVENT TRIGGER IF EXISTS tce_gin_twin;
+CREATE EVENT TRIGGER tce_gin_twin ON ddl_command_end WHEN TAG IN ('CREATE INDEX') EXECUTE FUNCTION tce_gin_twin();
+`;
+
+const PG_SETTINGS = [
+  'listen_addresses=127.0.0.1',
+  // TCP only: a socket directory would have to be writable by the server's user.
+  'unix_socket_directories=',
+  'plan_cache_mode=force_custom_plan',
+  'max_connections=200',
+];
+
 export async function startStore(opts: StoreOptions = {}): Promise<Store> {
   const port = opts.port ?? (await freePort());
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tce-store-'));
   fs.mkdirSync(dataDir, { recursive: true });
-  const proc = startProcess({
-    name: 'ferretdb',
-    command: bin('ferretdb'),
-    args: [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dataDir}/`,
-      `--state-dir=${dataDir}`,
-      `--listen-addr=127.0.0.1:${port}`,
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=warn',
-    ],
-    logFile: opts.logFile,
-    daemon: opts.daemon,
-  });
-  const url = `mongodb://127.0.0.1:${port}/${opts.database ?? 'tce'}`;
+  const processes: ManagedProcess[] = [];
   const stop = async (): Promise<void> => {
-    await proc.stop();
-    if (ownDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    for (const p of [...processes].reverse()) await p.stop();
+    if (ownDir) removeStoreData(dataDir);
   };
   try {
-    await waitForStore(url, proc);
+    const user = serverUser();
+    const cluster = clusterDir(dataDir, user);
+    if (!fs.existsSync(path.join(cluster, 'PG_VERSION'))) await initCluster(cluster, user);
+    const pgPort = await freePort();
+    const pg = startProcess({
+      name: 'postgres',
+      command: bin('postgres'),
+      args: ['-D', cluster, '-p', String(pgPort), ...PG_SETTINGS.flatMap((s) => ['-c', s])],
+      logFile: opts.logFile && path.join(path.dirname(opts.logFile), 'postgres.log'),
+      daemon: opts.daemon,
+      user,
+      stopSignal: 'SIGINT', // fast shutdown: SIGTERM's smart shutdown waits for every session
+    });
+    processes.push(pg);
+    await waitFor(
+      `PostgreSQL on 127.0.0.1:${pgPort} to accept connections`,
+      async () => {
+        if (!pg.running) throw new GiveUp(`postgres exited early:\n${pg.output()}`);
+        return (await psql(pgPort, 'SELECT 1')).ok;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    const trigger = await psql(pgPort, GIN_TWIN_SQL);
+    if (!trigger.ok) throw new Error(`could not install the GIN index trigger: ${trigger.output}`);
+    const ferret = startProcess({
+      name: 'ferretdb',
+      command: bin('ferretdb'),
+      args: [
+        '--handler=postgresql',
+        `--postgresql-url=postgres://postgres@127.0.0.1:${pgPort}/postgres`,
+        `--state-dir=${dataDir}`,
+        `--listen-addr=127.0.0.1:${port}`,
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
+      logFile: opts.logFile,
+      daemon: opts.daemon,
+    });
+    processes.push(ferret);
+    const url = `mongodb://127.0.0.1:${port}/${opts.database ?? 'tce'}`;
+    await waitForStore(url, ferret);
+    return { url, port, dataDir, process: ferret, processes, stop };
   } catch (err) {
     await stop();
     throw err;
   }
-  return { url, port, dataDir, process: proc, stop };
+}
+
+/** Removes a store's data, including its PostgreSQL cluster kept outside (see clusterDir). */
+export function removeStoreData(dataDir: string): void {
+  const link = path.join(dataDir, 'postgres');
+  if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    fs.rmSync(fs.readlinkSync(link), { recursive: true, force: true });
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
 /** Resolves when the store answers `ping`; fails fast if its process died. */
@@ -78,4 +154,61 @@ export async function waitForStore(url: string, proc?: ManagedProcess, timeoutMs
     },
     { timeoutMs, intervalMs: 100 },
   );
+}
+
+interface User {
+  uid: number;
+  gid: number;
+}
+
+/** PostgreSQL refuses to run as root: then it runs as Debian's `postgres` user. */
+function serverUser(): User | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const line = fs
+    .readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('postgres:'));
+  if (!line)
+    throw new Error("running as root, PostgreSQL needs the 'postgres' user: run 'make deps' (apt installs it)");
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * The cluster's directory, `<dataDir>/postgres`. Run as root, the server's user
+ * may not be able to reach dataDir (a clone under a private temp dir), so the
+ * cluster lives in a directory of its own under /var/tmp and `<dataDir>/postgres`
+ * links to it.
+ */
+function clusterDir(dataDir: string, user: User | undefined): string {
+  const link = path.join(dataDir, 'postgres');
+  if (fs.existsSync(link)) return fs.realpathSync(link);
+  if (!user) {
+    fs.mkdirSync(link, { mode: 0o700 });
+    return link;
+  }
+  const dir = fs.mkdtempSync('/var/tmp/tce-store-postgres-');
+  fs.chownSync(dir, user.uid, user.gid);
+  fs.symlinkSync(dir, link);
+  return dir;
+}
+
+async function initCluster(dir: string, user: User | undefined): Promise<void> {
+  // --no-sync: a fresh cluster that a crash would lose is simply made again.
+  const args = ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'];
+  const r = await exec(bin('initdb'), args, user);
+  if (!r.ok) throw new Error(`initdb -D ${dir} failed:\n${r.output}`);
+}
+
+function psql(port: number, sql: string): Promise<{ ok: boolean; output: string }> {
+  const args = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-q'];
+  return exec(bin('psql'), [...args, '-v', 'ON_ERROR_STOP=1', '-c', sql], undefined);
+}
+
+function exec(command: string, args: string[], user: User | undefined): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { uid: user?.uid, gid: user?.gid, timeout: 30_000, cwd: '/' }, (err, stdout, stderr) =>
+      resolve({ ok: !err, output: `${String(stdout)}${String(stderr)}`.trim() || String(err?.message ?? '') }),
+    );
+  });
 }

@@ -1,6 +1,6 @@
 // A FIFO limit on concurrent chunk writes per process. Without it, a hundred
 // uploads each keep an insert outstanding and the store decides who goes next:
-// SQLite-backed FerretDB (and, less so, a busy MongoDB primary) is unfair under
+// FerretDB on SQLite (and, less so, a busy MongoDB primary) was unfair under
 // that contention and can starve one upload for minutes — long enough for
 // nginx's send timeout to fail it. Queued here, every upload advances in turn
 // and total throughput is unchanged (the store was the bottleneck anyway).

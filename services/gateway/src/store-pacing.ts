@@ -99,9 +99,9 @@ export interface StorePace {
 }
 
 /**
- * Defaults measured on FerretDB 1.x: reads scale to a dozen or so in parallel;
- * writes go fastest one or two at a time (SQLite has one writer; more only wait
- * on its lock and retry).
+ * Defaults measured on FerretDB 1.x with its SQLite backend: reads scaled to a
+ * dozen or so in parallel; writes went fastest one or two at a time (one writer;
+ * more only waited on its lock). Re-measured on PostgreSQL: docs/gateway.md.
  */
 export function storePace(reads = 16, writes = 2): StorePace {
   return { reads: new Semaphore(reads), writes: new Semaphore(writes) };

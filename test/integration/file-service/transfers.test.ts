@@ -59,7 +59,7 @@ describe('file-service: uploads and downloads through nginx', function () {
       const chunks: Buffer[] = [];
       for await (const c of new GridFSBucket(h.db).openDownloadStream(meta.id as never)) chunks.push(c as Buffer);
       assert.equal(sha256(Buffer.concat(chunks)), want);
-      // FerretDB (SQLite) scans whole collections: keep the store small for the tests that follow.
+      // Keep the store small for the tests that follow.
       if (size > CHUNK + 1) assert.equal((await request(h.base, 'DELETE', meta.uri, auth)).status, 204);
     });
   }

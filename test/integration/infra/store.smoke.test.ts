@@ -2,7 +2,7 @@
 // official driver, and a clear, quick failure once the server is gone.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { GridFSBucket, MongoClient } from 'mongodb';
+import { GridFSBucket, MongoClient, ObjectId } from 'mongodb';
 import { startStore, type Store } from '../../support/index.js';
 
 describe('store (FerretDB) smoke', function () {
@@ -37,6 +37,77 @@ describe('store (FerretDB) smoke', function () {
     }
     assert.equal(size, data.length);
     assert.equal(hash.digest('hex'), crypto.createHash('sha256').update(data).digest('hex'));
+  });
+
+  // Our FerretDB build pushes `$in` of strings and ObjectIDs down to PostgreSQL
+  // (scripts/ferretdb/in-pushdown.patch, docs/adr/0003): the answers must stay
+  // exactly MongoDB's, whatever the values' types and shapes.
+  it('answers $in exactly, on _id and on other fields, for every value type', async function () {
+    const col = client.db().collection<{ _id: unknown; k?: unknown; n: number }>('in_pushdown');
+    const oids = Array.from({ length: 5 }, () => new ObjectId());
+    const values: unknown[] = [
+      'a',
+      'b',
+      'c',
+      '',
+      'ä',
+      '1',
+      1,
+      2.5,
+      true,
+      null,
+      oids[0],
+      oids[1],
+      ['a', 'z'],
+      { x: 'a' },
+    ];
+    const docs = [
+      ...Array.from({ length: 300 }, (_, i) => ({ _id: `s${i}`, k: values[i % values.length], n: i })),
+      ...oids.map((o, i) => ({ _id: o, k: `s${i}`, n: 1000 + i })),
+      { _id: 7, n: 2000 },
+      { _id: 's-missing-k', n: 2001 },
+    ];
+    await col.insertMany(docs);
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    const matches = (field: unknown, wanted: unknown[]): boolean =>
+      wanted.some((w) => same(field, w) || (Array.isArray(field) && field.some((e) => same(e, w))));
+    const cases: { field: '_id' | 'k'; in: unknown[] }[] = [
+      { field: '_id', in: ['s1', 's17', 's299', 'nope'] },
+      { field: '_id', in: [oids[2], oids[4], 's3'] },
+      { field: '_id', in: ['s5', 7] }, // a number: not pushed down, still exact
+      { field: '_id', in: [] },
+      { field: 'k', in: ['a'] }, // also matches the array ['a', 'z']
+      { field: 'k', in: ['z', 'ä', ''] },
+      { field: 'k', in: [oids[0], 'c'] },
+      { field: 'k', in: ['s0', 's4'] },
+      { field: 'k', in: [null] }, // matches missing fields too: not pushed down
+      { field: 'k', in: Array.from({ length: 1200 }, (_, i) => `s${i}`) }, // over the pushdown bound
+    ];
+    for (const c of cases) {
+      const got = (await col.find({ [c.field]: { $in: c.in } }).toArray()).map((d) => d.n).sort((a, b) => a - b);
+      const want = docs
+        .filter((d) => {
+          const v = (d as Record<string, unknown>)[c.field];
+          if (c.in.some((w) => w === null) && v === undefined) return true;
+          return v !== undefined && matches(v, c.in);
+        })
+        .map((d) => d.n)
+        .sort((a, b) => a - b);
+      assert.deepEqual(got, want, `${c.field} $in ${JSON.stringify(c.in).slice(0, 80)}`);
+    }
+  });
+
+  it('reads by _id see the write committed just before', async function () {
+    const col = client.db().collection<{ _id: string; v: number }>('read_after_write');
+    await col.insertMany(Array.from({ length: 50 }, (_, i) => ({ _id: `d${i}`, v: 0 })));
+    for (let round = 1; round <= 20; round++) {
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          await col.updateOne({ _id: `d${i}` }, { $set: { v: round } });
+          assert.equal((await col.findOne({ _id: `d${i}` }))?.v, round, `d${i} after round ${round}`);
+        }),
+      );
+    }
   });
 
   it('fails with a network error, not a hang, when the store is stopped', async function () {

@@ -1,4 +1,4 @@
-// Durable queue storage in MongoDB, built for what FerretDB (SQLite) does fast
+// Durable queue storage in MongoDB, built for what FerretDB 1.x does fast
 // and what it does slowly: inserts are cheap, dropping a collection is cheap,
 // but a delete or update by filter scans the whole collection. So storage is a
 // log of append-only collections `mq_log_<epoch>_<n>`:
