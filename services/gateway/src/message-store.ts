@@ -91,6 +91,9 @@ export async function insertManyConflicts<T extends { _id: string }>(
   return conflicts;
 }
 
+/** Ids per `$in` read: what the test store pushes down to its index (docs/adr/0003). */
+const COUNTER_READ_CHUNK = 1000;
+
 export class MessageStore {
   readonly inbox: Collection<InboxDoc>;
   readonly dedup: Collection<DedupDoc>;
@@ -166,6 +169,17 @@ export class MessageStore {
   async getCounter(to: string): Promise<{ seq: number; trimmed: number }> {
     const c = await this.pace.reads.run(() => this.counters.findOne({ _id: to }));
     return { seq: c?.seq ?? 0, trimmed: c?.trimmed ?? 0 };
+  }
+
+  /** getCounter for many recipients in one read per 1000 (`$in` on `_id`). */
+  async getCounters(users: readonly string[]): Promise<Map<string, { seq: number; trimmed: number }>> {
+    const found = new Map<string, { seq: number; trimmed: number }>();
+    for (let i = 0; i < users.length; i += COUNTER_READ_CHUNK) {
+      const ids = users.slice(i, i + COUNTER_READ_CHUNK);
+      const docs = await this.pace.reads.run(() => this.counters.find({ _id: { $in: ids } }).toArray());
+      for (const c of docs) found.set(c._id, { seq: c.seq ?? 0, trimmed: c.trimmed ?? 0 });
+    }
+    return new Map(users.map((u) => [u, found.get(u) ?? { seq: 0, trimmed: 0 }]));
   }
 
   /** Raises the counter hint (last writer may win: it is only a hint). */

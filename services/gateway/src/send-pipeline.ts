@@ -146,8 +146,8 @@ export class SendPipeline {
     const recipients = [...new Set(batch.map((p) => p.req.to))];
     const unknown = recipients.filter((r) => !this.hints.has(r));
     if (unknown.length > 0) {
-      const counters = await Promise.all(unknown.map((r) => store.getCounter(r)));
-      unknown.forEach((r, i) => this.setHint(r, Math.max(counters[i]!.seq, counters[i]!.trimmed)));
+      const counters = await store.getCounters(unknown);
+      for (const [r, c] of counters) this.setHint(r, Math.max(c.seq, c.trimmed));
     }
     const now = this.opts.now();
     const hintBefore = new Map(recipients.map((r) => [r, this.hints.get(r)!]));

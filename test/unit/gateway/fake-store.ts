@@ -66,6 +66,10 @@ export class FakeStore {
     return this.counters.get(to) ?? { seq: 0, trimmed: 0 };
   }
 
+  async getCounters(users: readonly string[]): Promise<Map<string, { seq: number; trimmed: number }>> {
+    return new Map(await Promise.all(users.map(async (u) => [u, await this.getCounter(u)] as const)));
+  }
+
   async raiseCounter(to: string, seq: number): Promise<void> {
     const c = this.counters.get(to) ?? { seq: 0, trimmed: 0 };
     this.counters.set(to, { ...c, seq: Math.max(c.seq, seq) });
