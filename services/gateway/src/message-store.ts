@@ -10,7 +10,7 @@
 // Counters are only hints that let writers start close to the end.
 import crypto from 'node:crypto';
 import { MongoBulkWriteError, MongoServerError, type Collection, type Db } from 'mongodb';
-import { storePace, type StorePace } from './store-pacing.js';
+import { storePace, type Semaphore, type StorePace } from './store-pacing.js';
 
 export interface InboxDoc {
   _id: string;
@@ -92,7 +92,21 @@ export async function insertManyConflicts<T extends { _id: string }>(
 }
 
 /** Ids per `$in` read: what the test store pushes down to its index (docs/adr/0003). */
-const COUNTER_READ_CHUNK = 1000;
+const IDS_PER_READ = 1000;
+
+/** The documents with these ids, one `$in` read per IDS_PER_READ ids, each through the read pace. */
+export async function findByIds<T extends { _id: string }>(
+  col: Collection<T>,
+  ids: readonly string[],
+  reads: Semaphore,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += IDS_PER_READ) {
+    const chunk = ids.slice(i, i + IDS_PER_READ);
+    out.push(...((await reads.run(() => col.find({ _id: { $in: chunk } } as never).toArray())) as T[]));
+  }
+  return out;
+}
 
 export class MessageStore {
   readonly inbox: Collection<InboxDoc>;
@@ -171,15 +185,10 @@ export class MessageStore {
     return { seq: c?.seq ?? 0, trimmed: c?.trimmed ?? 0 };
   }
 
-  /** getCounter for many recipients in one read per 1000 (`$in` on `_id`). */
+  /** getCounter for many recipients, in `$in` reads (findByIds). */
   async getCounters(users: readonly string[]): Promise<Map<string, { seq: number; trimmed: number }>> {
-    const found = new Map<string, { seq: number; trimmed: number }>();
-    for (let i = 0; i < users.length; i += COUNTER_READ_CHUNK) {
-      const ids = users.slice(i, i + COUNTER_READ_CHUNK);
-      const docs = await this.pace.reads.run(() => this.counters.find({ _id: { $in: ids } }).toArray());
-      for (const c of docs) found.set(c._id, { seq: c.seq ?? 0, trimmed: c.trimmed ?? 0 });
-    }
-    return new Map(users.map((u) => [u, found.get(u) ?? { seq: 0, trimmed: 0 }]));
+    const found = new Map((await findByIds(this.counters, users, this.pace.reads)).map((c) => [c._id, c]));
+    return new Map(users.map((u) => [u, { seq: found.get(u)?.seq ?? 0, trimmed: found.get(u)?.trimmed ?? 0 }]));
   }
 
   /** Raises the counter hint (last writer may win: it is only a hint). */

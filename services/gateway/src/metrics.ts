@@ -75,7 +75,7 @@ export function createGatewayMetrics(registry: client.Registry): GatewayMetrics 
     storeBatch: new client.Histogram({
       name: 'tce_gateway_store_batch_size',
       help: 'Messages written per store batch (group commit).',
-      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
       registers: r,
     }),
     pushed: new client.Counter({

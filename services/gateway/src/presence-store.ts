@@ -11,7 +11,7 @@
 // sees it (each writer checks its own change, so all converge).
 import type { Collection, Db } from 'mongodb';
 import type { Logger } from '../../runtime/src/logger.js';
-import { isDuplicateKey } from './message-store.js';
+import { findByIds, isDuplicateKey } from './message-store.js';
 import { storePace, type StorePace } from './store-pacing.js';
 
 export interface PresenceEntry {
@@ -57,10 +57,9 @@ export class PresenceStore {
     return this.pace.reads.run(() => this.col.findOne({ _id: user }));
   }
 
-  /** Several users' documents in one query: one pass over the collection on FerretDB instead of one per user. */
+  /** Several users' documents in `$in` reads instead of one read per user (findByIds). */
   async getMany(users: readonly string[]): Promise<Map<string, PresenceDoc>> {
-    const docs = await this.pace.reads.run(() => this.col.find({ _id: { $in: [...users] } }).toArray());
-    return new Map(docs.map((d) => [d._id, d]));
+    return new Map((await findByIds(this.col, users, this.pace.reads)).map((d) => [d._id, d]));
   }
 
   /**

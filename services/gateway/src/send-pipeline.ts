@@ -68,7 +68,7 @@ export class SendPipeline {
 
   constructor(opts: SendPipelineOptions) {
     this.opts = {
-      maxBatch: 256,
+      maxBatch: 1024,
       hintCacheSize: 100_000,
       now: Date.now,
       writes: new CoalescingWriter(2, (err) => opts.logger.warn('Failed to raise a sequence hint', { err })),
