@@ -1,6 +1,6 @@
 // Test support library: real parts (store, control plane, nginx), free ports,
 // waiting with deadlines, process lifecycle.
-export { startStore, waitForStore, type Store, type StoreOptions } from './store.js';
+export { removeStoreData, startStore, waitForStore, type Store, type StoreOptions } from './store.js';
 export { startCluster, apiRequest, kubeconfigYaml, type Cluster, type ClusterOptions } from './cluster.js';
 export { startNginx, testNginxConfig, nginxConfig, type Nginx, type NginxOptions } from './nginx.js';
 export { freePort, canConnect } from './ports.js';

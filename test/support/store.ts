@@ -4,6 +4,7 @@
 // benchmarks, `make store-up` and the local platform. docs/adr/0003 says why
 // PostgreSQL and why the `_id` index below.
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -131,10 +132,7 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
 
 /** Removes a store's data, including its PostgreSQL cluster kept outside (see clusterDir). */
 export function removeStoreData(dataDir: string): void {
-  const link = path.join(dataDir, 'postgres');
-  if (fs.lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) {
-    fs.rmSync(fs.readlinkSync(link), { recursive: true, force: true });
-  }
+  fs.rmSync(outsideDir(dataDir), { recursive: true, force: true });
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
@@ -174,23 +172,70 @@ function serverUser(): User | undefined {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+/** Where clusters live that the server's user could not reach under their data directory. */
+const OUTSIDE = '/var/tmp/tce-store-postgres';
+
+const outsideDir = (dataDir: string): string =>
+  path.join(OUTSIDE, crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16));
+
 /**
- * The cluster's directory, `<dataDir>/postgres`. Run as root, the server's user
+ * The cluster's directory: `<dataDir>/postgres`. Run as root, the server's user
  * may not be able to reach dataDir (a clone under a private temp dir), so the
- * cluster lives in a directory of its own under /var/tmp and `<dataDir>/postgres`
- * links to it.
+ * cluster lives under /var/tmp instead, in a directory named after dataDir with
+ * a note of it (`owner`), linked from `<dataDir>/postgres`. Whoever removes a data
+ * directory need not know: the next store started removes clusters whose data
+ * directory is gone, and one whose data directory was made anew.
  */
 function clusterDir(dataDir: string, user: User | undefined): string {
-  const link = path.join(dataDir, 'postgres');
-  if (fs.existsSync(link)) return fs.realpathSync(link);
   if (!user) {
-    fs.mkdirSync(link, { mode: 0o700 });
-    return link;
+    const dir = path.join(dataDir, 'postgres');
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
   }
-  const dir = fs.mkdtempSync('/var/tmp/tce-store-postgres-');
-  fs.chownSync(dir, user.uid, user.gid);
-  fs.symlinkSync(dir, link);
+  fs.mkdirSync(OUTSIDE, { recursive: true, mode: 0o755 });
+  removeOrphans();
+  const base = outsideDir(dataDir);
+  const link = path.join(dataDir, 'postgres');
+  // No link: a new data directory at a path used before, whose cluster is stale.
+  if (!fs.lstatSync(link, { throwIfNoEntry: false })) fs.rmSync(base, { recursive: true, force: true });
+  fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(base, 'owner'), path.resolve(dataDir));
+  const dir = path.join(base, 'data');
+  if (!fs.existsSync(dir)) {
+    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.chownSync(dir, user.uid, user.gid);
+  }
+  if (!fs.lstatSync(link, { throwIfNoEntry: false })) fs.symlinkSync(dir, link);
   return dir;
+}
+
+/** Clusters under OUTSIDE whose data directory is gone and whose server is not running. */
+function removeOrphans(): void {
+  for (const name of fs.readdirSync(OUTSIDE)) {
+    const base = path.join(OUTSIDE, name);
+    const owner = readOrUndefined(path.join(base, 'owner'));
+    if (owner === undefined || fs.existsSync(owner)) continue;
+    const pid = Number(readOrUndefined(path.join(base, 'data', 'postmaster.pid'))?.split('\n')[0]);
+    if (pid > 0 && alive(pid)) continue;
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+function readOrUndefined(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function initCluster(dir: string, user: User | undefined): Promise<void> {

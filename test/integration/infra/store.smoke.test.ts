@@ -2,8 +2,11 @@
 // official driver, and a clear, quick failure once the server is gone.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { GridFSBucket, MongoClient, ObjectId } from 'mongodb';
-import { startStore, type Store } from '../../support/index.js';
+import { removeStoreData, startStore, type Store } from '../../support/index.js';
 
 describe('store (FerretDB) smoke', function () {
   let store: Store;
@@ -107,6 +110,45 @@ describe('store (FerretDB) smoke', function () {
           assert.equal((await col.findOne({ _id: `d${i}` }))?.v, round, `d${i} after round ${round}`);
         }),
       );
+    }
+  });
+
+  // Run as root, a store's PostgreSQL cluster lives outside its data directory
+  // (test/support/store.ts): removing the directory must still mean a fresh store.
+  it('starts empty at the path of a removed data directory, and keeps data of one it reuses', async function () {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tce-store-reuse-'));
+    const put = async (url: string): Promise<void> => {
+      const c = new MongoClient(url);
+      try {
+        await c
+          .db()
+          .collection('kept')
+          .insertOne({ _id: 'x' } as never);
+      } finally {
+        await c.close();
+      }
+    };
+    const count = async (url: string): Promise<number> => {
+      const c = new MongoClient(url);
+      try {
+        return await c.db().collection('kept').countDocuments();
+      } finally {
+        await c.close();
+      }
+    };
+    try {
+      let s = await startStore({ dataDir: dir });
+      await put(s.url);
+      await s.stop();
+      s = await startStore({ dataDir: dir });
+      assert.equal(await count(s.url), 1, 'a restarted store keeps its data');
+      await s.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+      s = await startStore({ dataDir: dir });
+      assert.equal(await count(s.url), 0, 'a store at a removed directory starts empty');
+      await s.stop();
+    } finally {
+      removeStoreData(dir);
     }
   });
 
