@@ -6,25 +6,17 @@
 // the `tce` CLI until Ctrl-C.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isAlive } from '../test/support/processes.js';
 import { cacheDir, repoRoot } from '../test/support/paths.js';
 import { startLocalPlatform, type LocalPlatform } from './local/launcher.js';
 import { runScenario } from './local/scenario.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function main(): Promise<number> {
   const once = process.argv.includes('--once');
   const dir = path.join(cacheDir, once ? 'demo-once' : 'local');
   const lock = path.join(cacheDir, 'local', 'run.pid');
   const pid = fs.existsSync(lock) ? Number(fs.readFileSync(lock, 'utf8')) : 0;
-  if (!once && pid && alive(pid)) {
+  if (!once && pid && isAlive(pid)) {
     console.error(`The local platform is already running (pid ${pid}, make run); stop it first or use ARGS=--once.`);
     return 1;
   }

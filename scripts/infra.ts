@@ -5,7 +5,7 @@ import path from 'node:path';
 import { cacheDir } from '../test/support/paths.js';
 import { removeStoreData, startStore } from '../test/support/store.js';
 import { startCluster } from '../test/support/cluster.js';
-import { stopPid } from '../test/support/processes.js';
+import { isAlive, stopPid } from '../test/support/processes.js';
 
 interface State {
   pids: number[];
@@ -18,15 +18,6 @@ const clusterDir = path.join(cacheDir, 'cluster');
 function readState(dir: string): State | undefined {
   const f = path.join(dir, 'state.json');
   return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as State) : undefined;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function down(dir: string, what: string): Promise<void> {
@@ -43,7 +34,7 @@ async function down(dir: string, what: string): Promise<void> {
 
 async function storeUp(): Promise<void> {
   const state = readState(storeDir);
-  if (state && state.pids.every(alive)) {
+  if (state && state.pids.every(isAlive)) {
     console.log(`store already running: ${fs.readFileSync(path.join(storeDir, 'url'), 'utf8').trim()}`);
     return;
   }
@@ -63,7 +54,7 @@ async function storeUp(): Promise<void> {
 
 async function clusterUp(): Promise<void> {
   const state = readState(clusterDir);
-  if (state && state.pids.every(alive)) {
+  if (state && state.pids.every(isAlive)) {
     console.log(`control plane already running; KUBECONFIG=${path.join(clusterDir, 'kubeconfig')}`);
     return;
   }

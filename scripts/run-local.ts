@@ -1,26 +1,18 @@
 // `make run`: the whole platform as local processes behind nginx, until Ctrl-C.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isAlive } from '../test/support/processes.js';
 import { cacheDir, repoRoot } from '../test/support/paths.js';
 import { startLocalPlatform } from './local/launcher.js';
 
 const dir = path.join(cacheDir, 'local');
 const lock = path.join(dir, 'run.pid');
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function main(): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   if (fs.existsSync(lock)) {
     const pid = Number(fs.readFileSync(lock, 'utf8'));
-    if (pid && alive(pid)) {
+    if (pid && isAlive(pid)) {
       console.error(
         `The local platform is already running (pid ${pid}); endpoints: ${path.join(dir, 'endpoints.json')}`,
       );

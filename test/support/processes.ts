@@ -148,16 +148,19 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, onSignal);
 }
 
+/** Whether a process with this pid exists (for daemons started by an earlier command). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Stops a process group by pid (for daemons started by an earlier command). */
 export async function stopPid(pid: number, graceMs = 5000): Promise<void> {
-  const alive = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = (): boolean => isAlive(pid);
   const send = (sig: NodeJS.Signals): void => {
     try {
       process.kill(-pid, sig);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { bin } from './paths.js';
 import { freePort } from './ports.js';
-import { startProcess, type ManagedProcess } from './processes.js';
+import { isAlive, startProcess, type ManagedProcess } from './processes.js';
 import { GiveUp, waitFor } from './wait.js';
 
 export interface Store {
@@ -216,7 +216,7 @@ function removeOrphans(): void {
     const owner = readOrUndefined(path.join(base, 'owner'));
     if (owner === undefined || fs.existsSync(owner)) continue;
     const pid = Number(readOrUndefined(path.join(base, 'data', 'postmaster.pid'))?.split('\n')[0]);
-    if (pid > 0 && alive(pid)) continue;
+    if (pid > 0 && isAlive(pid)) continue;
     fs.rmSync(base, { recursive: true, force: true });
   }
 }
@@ -226,15 +226,6 @@ function readOrUndefined(file: string): string | undefined {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
