@@ -87,7 +87,7 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
     const pgPort = await freePort();
     const pg = startProcess({
       name: 'postgres',
-      command: bin('postgres'),
+      command: serverBin('postgres'),
       args: ['-D', cluster, '-p', String(pgPort), ...PG_SETTINGS.flatMap((s) => ['-c', s])],
       logFile: opts.logFile && path.join(path.dirname(opts.logFile), 'postgres.log'),
       daemon: opts.daemon,
@@ -229,10 +229,16 @@ function readOrUndefined(file: string): string | undefined {
   }
 }
 
+/**
+ * A PostgreSQL server binary by its real path: `.cache/bin` may sit in a clone the
+ * server's user cannot enter (CI clones into a private temp dir).
+ */
+const serverBin = (name: string): string => fs.realpathSync(bin(name));
+
 async function initCluster(dir: string, user: User | undefined): Promise<void> {
   // --no-sync: a fresh cluster that a crash would lose is simply made again.
   const args = ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'];
-  const r = await exec(bin('initdb'), args, user);
+  const r = await exec(serverBin('initdb'), args, user);
   if (!r.ok) throw new Error(`initdb -D ${dir} failed:\n${r.output}`);
 }
 
