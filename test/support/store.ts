@@ -40,8 +40,10 @@ export interface StoreOptions {
  * FerretDB 1.24 filters an equality on a field as `_jsonb->$1 @> $2`, which the
  * btree indexes it creates on `(_jsonb->'field')` cannot serve, so every lookup
  * would scan its table. A GIN index on the same expression serves `@>`: this
- * event trigger gives every such index FerretDB creates (its `_id` index and
- * those of createIndex) a GIN twin on the leading key. `fastupdate = off`: a GIN
+ * event trigger gives every such index FerretDB creates (its `_id` index, those
+ * of createIndex, those of its own metadata table) a GIN twin on the leading
+ * key, one per key and table (a twin outlives a dropped index and serves the
+ * next one on that key). `fastupdate = off`: a GIN
  * pending list is scanned by every lookup. Only a custom plan sees `$1 = '_id'`,
  * hence plan_cache_mode below.
  */
@@ -53,7 +55,9 @@ BEGIN
     SELECT i.indrelid::regclass, pg_get_indexdef(i.indexrelid, 1, true) INTO tbl, expr
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
       WHERE i.indexrelid = r.objid AND a.amname = 'btree';
-    IF expr ~ '^\\(_jsonb -> ''[^'']+''::text\\)$' THEN
+    IF expr ~ '^\\(_jsonb -> ''[^'']+''::text\\)$' AND NOT EXISTS (
+        SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+        WHERE i.indrelid = tbl AND a.amname = 'gin' AND pg_get_indexdef(i.indexrelid, 1, true) = expr) THEN
       EXECUTE format('CREATE INDEX ON %s USING gin (%s jsonb_path_ops) WITH (fastupdate = off)', tbl, expr);
     END IF;
   END LOOP;
@@ -192,13 +196,17 @@ function clusterDir(dataDir: string, user: User | undefined): string {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
   }
-  fs.mkdirSync(OUTSIDE, { recursive: true, mode: 0o755 });
+  reachableDir(OUTSIDE);
   removeOrphans();
   const base = outsideDir(dataDir);
   const link = path.join(dataDir, 'postgres');
   // No link: a new data directory at a path used before, whose cluster is stale.
-  if (!fs.lstatSync(link, { throwIfNoEntry: false })) fs.rmSync(base, { recursive: true, force: true });
-  fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+  if (!fs.lstatSync(link, { throwIfNoEntry: false })) {
+    const pid = serverPid(base);
+    if (pid !== undefined) throw new Error(`a PostgreSQL server (pid ${pid}) still runs in ${base}: stop it first`);
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+  reachableDir(base);
   fs.writeFileSync(path.join(base, 'owner'), path.resolve(dataDir));
   const dir = path.join(base, 'data');
   if (!fs.existsSync(dir)) {
@@ -215,10 +223,21 @@ function removeOrphans(): void {
     const base = path.join(OUTSIDE, name);
     const owner = readOrUndefined(path.join(base, 'owner'));
     if (owner === undefined || fs.existsSync(owner)) continue;
-    const pid = Number(readOrUndefined(path.join(base, 'data', 'postmaster.pid'))?.split('\n')[0]);
-    if (pid > 0 && isAlive(pid)) continue;
+    if (serverPid(base) !== undefined) continue;
     fs.rmSync(base, { recursive: true, force: true });
   }
+}
+
+/** The pid of the server running the cluster under `base`, if one runs. */
+function serverPid(base: string): number | undefined {
+  const pid = Number(readOrUndefined(path.join(base, 'data', 'postmaster.pid'))?.split('\n')[0]);
+  return pid > 0 && isAlive(pid) ? pid : undefined;
+}
+
+/** A root-owned directory the server's user may pass through, whatever the umask. */
+function reachableDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755);
 }
 
 function readOrUndefined(file: string): string | undefined {

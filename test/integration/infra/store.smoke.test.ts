@@ -79,6 +79,7 @@ describe('store (FerretDB) smoke', function () {
       { field: '_id', in: [oids[2], oids[4], 's3'] },
       { field: '_id', in: ['s5', 7] }, // a number: not pushed down, still exact
       { field: '_id', in: [] },
+      { field: '_id', in: ['s2', 'b\u0000'] }, // NUL: PostgreSQL's jsonb cannot hold it, not pushed down
       { field: 'k', in: ['a'] }, // also matches the array ['a', 'z']
       { field: 'k', in: ['z', 'ä', ''] },
       { field: 'k', in: [oids[0], 'c'] },
