@@ -271,7 +271,6 @@ export class FileStore {
     return n;
   }
 
-  /** Plain uploads whose process died (no touch for staleMs): their chunks go, then the record. */
   /**
    * Lock records of uploads that are gone: left when a process died between an
    * upload's delete and its locks' delete (completion, DELETE, sweep). Only an
@@ -294,6 +293,7 @@ export class FileStore {
     return (await this.c.locks.deleteMany({ upload: { $in: gone } })).deletedCount;
   }
 
+  /** Plain uploads whose process died (no touch for staleMs): their chunks go, then the record. */
   async sweepPending(now: number, staleMs: number, limit: number): Promise<number> {
     const due: Pick<PendingDoc, '_id'>[] = await this.c.pending
       .find({ touchedAt: { $lt: now - staleMs } }, { projection: { _id: 1 } })

@@ -1,8 +1,9 @@
 // Removes what no request will: offline-transfer files past their retention,
 // resumable uploads past their expiry, the chunks of plain uploads whose
-// process died mid-stream, and upload lock records whose upload is gone. Every replica runs one; each removal is claimed by an
-// atomic update first, so two sweepers never fight and a live upload is never
-// touched (it refreshes its record more often than `staleMs`).
+// process died mid-stream, and upload lock records whose upload is gone. Every
+// replica runs one; each removal is claimed by an atomic update first, so two
+// sweepers never fight and a live upload is never touched (it refreshes its
+// record more often than `staleMs`).
 import type { Logger } from '../../runtime/src/logger.js';
 import type { FileStore } from './file-store.js';
 import type { FilesMetrics } from './files-metrics.js';
