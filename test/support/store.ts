@@ -3,12 +3,12 @@
 // ports with their data under one directory. Used by integration tests,
 // benchmarks, `make store-up` and the local platform. docs/adr/0003 says why
 // PostgreSQL and why the `_id` index below.
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
+import { run, type ExecResult } from './exec.js';
 import { bin } from './paths.js';
 import { freePort } from './ports.js';
 import { isAlive, startProcess, type ManagedProcess } from './processes.js';
@@ -103,12 +103,12 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
       `PostgreSQL on 127.0.0.1:${pgPort} to accept connections`,
       async () => {
         if (!pg.running) throw new GiveUp(`postgres exited early:\n${pg.output()}`);
-        return (await psql(pgPort, 'SELECT 1')).ok;
+        return (await psql(pgPort, 'SELECT 1')).code === 0;
       },
       { timeoutMs: 30_000, intervalMs: 100 },
     );
     const trigger = await psql(pgPort, GIN_TWIN_SQL);
-    if (!trigger.ok) throw new Error(`could not install the GIN index trigger: ${trigger.output}`);
+    if (trigger.code !== 0) throw new Error(`could not install the GIN index trigger: ${trigger.stderr}`);
     const ferret = startProcess({
       name: 'ferretdb',
       command: bin('ferretdb'),
@@ -257,19 +257,11 @@ const serverBin = (name: string): string => fs.realpathSync(bin(name));
 async function initCluster(dir: string, user: User | undefined): Promise<void> {
   // --no-sync: a fresh cluster that a crash would lose is simply made again.
   const args = ['-D', dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'];
-  const r = await exec(serverBin('initdb'), args, user);
-  if (!r.ok) throw new Error(`initdb -D ${dir} failed:\n${r.output}`);
+  const r = await run(serverBin('initdb'), args, { user, cwd: '/', timeoutMs: 30_000 });
+  if (r.code !== 0) throw new Error(`initdb -D ${dir} failed:\n${r.stdout}${r.stderr}`);
 }
 
-function psql(port: number, sql: string): Promise<{ ok: boolean; output: string }> {
+function psql(port: number, sql: string): Promise<ExecResult> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-q'];
-  return exec(bin('psql'), [...args, '-v', 'ON_ERROR_STOP=1', '-c', sql], undefined);
-}
-
-function exec(command: string, args: string[], user: User | undefined): Promise<{ ok: boolean; output: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { uid: user?.uid, gid: user?.gid, timeout: 30_000, cwd: '/' }, (err, stdout, stderr) =>
-      resolve({ ok: !err, output: `${String(stdout)}${String(stderr)}`.trim() || String(err?.message ?? '') }),
-    );
-  });
+  return run(bin('psql'), [...args, '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeoutMs: 30_000 });
 }
