@@ -277,10 +277,11 @@ describe('location units (static sharding): map-reduce equals brute force', func
     assert.deepEqual([l.partial, l.missing_partitions], [true, [partitionOf(lost, PARTITIONS)]]);
 
     units[1] = await startUnit(1);
-    await waitFor(
-      'queries to be complete again',
-      async () => !(await proxies[0]!.nearby(8.25, 47.25, 1000, 1)).partial,
-    );
+    // Every unit coordinates queries: each must have reconnected to the restarted one.
+    await waitFor('queries through every unit to be complete again', async () => {
+      const answers = await Promise.all(proxies.map((p) => p.nearby(8.25, 47.25, 1000, 1)));
+      return answers.every((a) => !a.partial);
+    });
     await checkQueries(20);
   });
 });
