@@ -50,19 +50,26 @@ interface Loc {
   slot: number;
 }
 
+/** Fields of an entry in Cell.v, in the order a scan reads them. */
+const LAT = 0;
+const TIME = 1;
+const PART = 2;
+const COS = 3;
+const LON = 4;
+const STRIDE = 5;
+
 /**
- * One grid cell, stored column-wise in typed arrays: a query scans a cell's
- * coordinates as contiguous doubles instead of chasing one object per user
- * (measured: the object layout spent most of a 1M-user query in cache misses).
+ * One grid cell: its entries' numbers interleaved in one Float64Array (an
+ * entry's five fields share a cache line), user ids in a parallel array. A
+ * query at 1M users is bound by memory latency, not arithmetic: one object per
+ * user cost most of it in cache misses, and so did one typed array per field
+ * (each a header and a separate store to reach, per cell).
  */
 class Cell {
   n = 0;
   locs: Loc[] = [];
-  part = new Int32Array(4);
-  lon = new Float64Array(4);
-  lat = new Float64Array(4);
-  cosLat = new Float64Array(4);
-  time = new Float64Array(4);
+  ids: string[] = [];
+  v = new Float64Array(4 * STRIDE);
 
   constructor(
     readonly row: number,
@@ -70,20 +77,36 @@ class Cell {
   ) {}
 
   add(loc: Loc, partition: number, lon: number, lat: number, time: number): void {
-    if (this.n === this.part.length) this.grow();
+    if (this.n * STRIDE === this.v.length) this.grow();
     const i = this.n++;
     loc.cell = this;
     loc.slot = i;
     this.locs[i] = loc;
+    this.ids[i] = loc.userId;
     this.set(i, partition, lon, lat, time);
   }
 
   set(i: number, partition: number, lon: number, lat: number, time: number): void {
-    this.part[i] = partition;
-    this.lon[i] = lon;
-    this.lat[i] = lat;
-    this.cosLat[i] = Math.cos(lat * DEG);
-    this.time[i] = time;
+    const o = i * STRIDE;
+    const v = this.v;
+    v[o + LAT] = lat;
+    v[o + TIME] = time;
+    v[o + PART] = partition;
+    v[o + COS] = Math.cos(lat * DEG);
+    v[o + LON] = lon;
+  }
+
+  lat(i: number): number {
+    return this.v[i * STRIDE + LAT]!;
+  }
+  lon(i: number): number {
+    return this.v[i * STRIDE + LON]!;
+  }
+  time(i: number): number {
+    return this.v[i * STRIDE + TIME]!;
+  }
+  part(i: number): number {
+    return this.v[i * STRIDE + PART]!;
   }
 
   /** Swap-remove of slot i: the last entry takes its place. */
@@ -92,24 +115,18 @@ class Cell {
     if (i !== last) {
       const moved = this.locs[last]!;
       this.locs[i] = moved;
+      this.ids[i] = moved.userId;
       moved.slot = i;
-      this.part[i] = this.part[last]!;
-      this.lon[i] = this.lon[last]!;
-      this.lat[i] = this.lat[last]!;
-      this.cosLat[i] = this.cosLat[last]!;
-      this.time[i] = this.time[last]!;
+      this.v.copyWithin(i * STRIDE, last * STRIDE, last * STRIDE + STRIDE);
     }
     this.locs.length = last;
+    this.ids.length = last;
   }
 
   private grow(): void {
-    const cap = this.part.length * 2;
-    const g = <T extends Int32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
-    this.part = g(this.part, new Int32Array(cap));
-    this.lon = g(this.lon, new Float64Array(cap));
-    this.lat = g(this.lat, new Float64Array(cap));
-    this.cosLat = g(this.cosLat, new Float64Array(cap));
-    this.time = g(this.time, new Float64Array(cap));
+    const v = new Float64Array(this.v.length * 2);
+    v.set(this.v);
+    this.v = v;
   }
 }
 
@@ -136,6 +153,7 @@ export class GridIndex {
   private readonly byUser = new Map<string, Loc>();
   private readonly nRows: number;
   private readonly nCols: number;
+  private readonly heap = new BoundedHeap();
 
   constructor(readonly cellDeg = DEFAULT_CELL_DEG) {
     this.nRows = Math.ceil(180 / cellDeg);
@@ -151,7 +169,7 @@ export class GridIndex {
     if (!l) return undefined;
     const c = l.cell;
     const i = l.slot;
-    return { userId, partition: c.part[i]!, lon: c.lon[i]!, lat: c.lat[i]!, time: c.time[i]! };
+    return { userId, partition: c.part(i), lon: c.lon(i), lat: c.lat(i), time: c.time(i) };
   }
 
   /** Sets the user's position (moving the entry between cells when needed). */
@@ -228,11 +246,14 @@ export class GridIndex {
     const angle = radiusM / EARTH_RADIUS_M;
     const { minLat, maxLat, lonRanges } = capBounds(lon, lat, angle);
     const cosLat = Math.cos(lat * DEG);
-    const candidates: { bound: number; cell: Cell }[] = [];
-    this.forEachCell(minLat, maxLat, lonRanges, (cell) => {
-      const bound = this.cellLowerBound(lon, lat, cosLat, cell.row, cell.col);
+    // Cells are looked up in order of their bound and only while they can still
+    // matter: at 1M users a lookup (hash probe, then the cell's memory) costs
+    // more than the bound, which is arithmetic on the grid position.
+    const candidates: { bound: number; row: Row; col: number; cell: Cell | undefined }[] = [];
+    this.forEachSlot(minLat, maxLat, lonRanges, (row, r, col, cell) => {
+      const bound = this.cellLowerBound(lon, lat, cosLat, r, col);
       // Slack on the bound: rounding must never drop a cell that holds a hit.
-      if (bound <= angle * REL + 1e-12) candidates.push({ bound, cell });
+      if (bound <= angle * REL + 1e-12) candidates.push({ bound, row, col, cell });
     });
     candidates.sort((x, y) => x.bound - y.bound);
     // `a` of the radius with a hair of slack: the exact metres test below decides.
@@ -241,24 +262,22 @@ export class GridIndex {
     // so most far entries are dropped without a sine. Both shrink as the heap fills.
     let aLimit = aMax;
     let latGap = latGapOfA(aLimit);
-    const heap = new BoundedHeap(limit);
-    for (const { bound, cell } of candidates) {
-      if (heap.full && aOfAngle(bound) > aLimit) break;
+    const heap = this.heap.reset(limit);
+    for (const cand of candidates) {
+      if (heap.full && aOfAngle(cand.bound) > aLimit) break;
+      const cell = cand.cell ?? cand.row.cells.get(cand.col);
+      if (!cell) continue;
       const n = cell.n;
-      const cLat = cell.lat;
-      const cLon = cell.lon;
-      const cCos = cell.cosLat;
-      const cTime = cell.time;
-      const cPart = cell.part;
-      for (let i = 0; i < n; i++) {
-        const eLat = cLat[i]!;
+      const v = cell.v;
+      for (let i = 0, o = 0; i < n; i++, o += STRIDE) {
+        const eLat = v[o + LAT]!;
         const dLat = eLat - lat;
-        if (dLat > latGap || -dLat > latGap || cTime[i]! < minTime || !accept(cPart[i]!)) continue;
-        const a = haversineA(lat, cosLat, lon, eLat, cCos[i]!, cLon[i]!);
+        if (dLat > latGap || -dLat > latGap || v[o + TIME]! < minTime || !accept(v[o + PART]!)) continue;
+        const a = haversineA(lat, cosLat, lon, eLat, v[o + COS]!, v[o + LON]!);
         if (a > aLimit) continue;
         const d = metresOfA(a);
         if (d > radiusM) continue;
-        heap.push(a, d, cell.locs[i]!.userId, cPart[i]!, cLon[i]!, eLat, cTime[i]!);
+        heap.push(a, d, cell, i);
         if (heap.full) {
           const w = Math.min(aMax, heap.worstA * REL + ABS_A);
           if (w < aLimit) {
@@ -282,13 +301,11 @@ export class GridIndex {
             [-180, rect.max_lon],
           ];
     // Max-heap on user id keeps the `limit` smallest ids without sorting everything.
-    const heap = new BoundedHeap(limit, true);
+    const heap = this.heap.reset(limit, true);
     this.forEachCell(rect.min_lat, rect.max_lat, ranges, (cell) => {
       for (let i = 0; i < cell.n; i++) {
-        const eLon = cell.lon[i]!;
-        const eLat = cell.lat[i]!;
-        if (cell.time[i]! < minTime || !accept(cell.part[i]!) || !inRect(eLon, eLat, rect)) continue;
-        heap.push(0, 0, cell.locs[i]!.userId, cell.part[i]!, eLon, eLat, cell.time[i]!);
+        if (cell.time(i) < minTime || !accept(cell.part(i)) || !inRect(cell.lon(i), cell.lat(i), rect)) continue;
+        heap.push(0, 0, cell, i);
       }
     });
     return heap.sorted();
@@ -327,16 +344,31 @@ export class GridIndex {
     }
   }
 
-  /**
-   * Visits the non-empty cells overlapping the lat band × lon ranges. Per row it
-   * either probes each column or walks the row's cells, whichever is fewer — so
-   * a query around a pole (all longitudes) costs the cells that exist, not 72 000.
-   */
+  /** Visits the non-empty cells overlapping the lat band × lon ranges. */
   private forEachCell(
     minLat: number,
     maxLat: number,
     lonRanges: [number, number][],
     visit: (cell: Cell) => void,
+  ): void {
+    this.forEachSlot(minLat, maxLat, lonRanges, (row, _r, c, cell) => {
+      const x = cell ?? row.cells.get(c);
+      if (x) visit(x);
+    });
+  }
+
+  /**
+   * Visits the grid positions (row, col) overlapping the lat band × lon ranges
+   * that may hold a cell: per existing row it either enumerates the columns
+   * (`cell` undefined: the caller looks it up only if it still needs it) or
+   * walks the row's cells, whichever is fewer — so a query around a pole (all
+   * longitudes) costs the cells that exist, not 72 000.
+   */
+  private forEachSlot(
+    minLat: number,
+    maxLat: number,
+    lonRanges: [number, number][],
+    visit: (row: Row, r: number, c: number, cell: Cell | undefined) => void,
   ): void {
     const r0 = this.rowOf(minLat);
     const r1 = this.rowOf(maxLat);
@@ -348,14 +380,9 @@ export class GridIndex {
       const row = this.rows.get(r);
       if (!row) continue;
       if (span > row.cells.size) {
-        for (const [c, cell] of row.cells) if (colRanges.some(([a, b]) => c >= a && c <= b)) visit(cell);
+        for (const [c, cell] of row.cells) if (colRanges.some(([a, b]) => c >= a && c <= b)) visit(row, r, c, cell);
       } else {
-        for (const [a, b] of colRanges) {
-          for (let c = a; c <= b; c++) {
-            const cell = row.cells.get(c);
-            if (cell) visit(cell);
-          }
-        }
+        for (const [a, b] of colRanges) for (let c = a; c <= b; c++) visit(row, r, c, undefined);
       }
     }
   }
@@ -397,65 +424,108 @@ function range(a: number, b: number): number[] {
 }
 
 /**
- * Orders hits by (distance in metres, user id) — by user id alone for
- * rectangles. Metres, not the haversine term: two terms that differ in the last
- * bits can give the same metres, and then the user id must decide, exactly as
- * for anyone re-checking the answer with haversineMeters.
+ * A max-heap holding the `cap` best hits seen so far, as references (cell,
+ * slot) into the grid: a query is synchronous, so no entry moves while it
+ * runs. Hits are ordered by (distance in metres, user id) — by user id alone
+ * for rectangles. Metres, not the haversine term: two terms that differ in the
+ * last bits can give the same metres, and then the user id must decide, exactly
+ * as for anyone re-checking the answer with haversineMeters. The user id is
+ * read only on a tie and for the final answer: reading it for every candidate
+ * (an object and a string elsewhere in memory) was the scan's largest cost.
  */
-function before(d1: number, u1: string, d2: number, u2: string): boolean {
-  return d1 < d2 || (d1 === d2 && u1 < u2);
-}
-
-interface HeapItem extends IndexHit {
-  a: number;
-}
-
-/** A max-heap holding the `cap` best hits seen so far. */
 class BoundedHeap {
-  private readonly items: HeapItem[] = [];
-  constructor(
-    private readonly cap: number,
-    private readonly byIdOnly = false,
-  ) {}
+  private n = 0;
+  private cap = 0;
+  private byIdOnly = false;
+  private a = new Float64Array(0);
+  private d = new Float64Array(0);
+  private slot = new Int32Array(0);
+  private cell: Cell[] = [];
+
+  /**
+   * Empties the heap for a new scan. One heap serves all of an index's
+   * queries (they are synchronous): allocating typed arrays per query cost
+   * more than filling them.
+   */
+  reset(cap: number, byIdOnly = false): this {
+    if (cap > this.a.length) {
+      this.a = new Float64Array(cap);
+      this.d = new Float64Array(cap);
+      this.slot = new Int32Array(cap);
+    }
+    this.n = 0;
+    this.cap = cap;
+    this.byIdOnly = byIdOnly;
+    return this;
+  }
 
   get full(): boolean {
-    return this.items.length >= this.cap;
+    return this.n >= this.cap;
   }
 
   /** `a` of the worst kept hit (Infinity until full). */
   get worstA(): number {
-    return this.full ? this.items[0]!.a : Infinity;
+    return this.full ? this.a[0]! : Infinity;
   }
 
   /** Metres of the worst kept hit (Infinity until full). */
   get worstD(): number {
-    return this.full ? this.items[0]!.distanceM : Infinity;
+    return this.full ? this.d[0]! : Infinity;
   }
 
-  push(a: number, d: number, userId: string, partition: number, lon: number, lat: number, time: number): void {
-    const it = this.items;
-    if (it.length < this.cap) {
-      it.push({ a, distanceM: d, userId, partition, lon, lat, time });
-      this.up(it.length - 1);
+  push(a: number, d: number, cell: Cell, slot: number): void {
+    if (this.n < this.cap) {
+      const i = this.n++;
+      this.put(i, a, d, cell, slot);
+      this.up(i);
       return;
     }
-    const top = it[0]!;
-    if (!before(d, userId, top.distanceM, top.userId)) return;
-    it[0] = { a, distanceM: d, userId, partition, lon, lat, time };
+    const top = this.d[0]!;
+    if (d > top || (d === top && cell.ids[slot]! >= this.userId(0))) return;
+    this.put(0, a, d, cell, slot);
     this.down(0);
   }
 
+  /** The kept hits, best first (heap-sorted in place: no comparator calls, no copies). */
   sorted(): IndexHit[] {
-    const out = this.items.sort((x, y) => (before(x.distanceM, x.userId, y.distanceM, y.userId) ? -1 : 1));
-    if (this.byIdOnly) for (const h of out) h.distanceM = 0;
+    for (let end = this.n - 1; end > 0; end--) {
+      this.swap(0, end);
+      this.down(0, end);
+    }
+    const out: IndexHit[] = [];
+    for (let i = 0; i < this.n; i++) {
+      const c = this.cell[i]!;
+      const s = this.slot[i]!;
+      out.push({
+        userId: c.ids[s]!,
+        partition: c.part(s),
+        lon: c.lon(s),
+        lat: c.lat(s),
+        time: c.time(s),
+        distanceM: this.byIdOnly ? 0 : this.d[i]!,
+      });
+    }
     return out;
   }
 
-  private worse(i: number, j: number): boolean {
-    const x = this.items[i]!;
-    const y = this.items[j]!;
-    return before(y.distanceM, y.userId, x.distanceM, x.userId);
+  private userId(i: number): string {
+    return this.cell[i]!.ids[this.slot[i]!]!;
   }
+
+  private put(i: number, a: number, d: number, cell: Cell, slot: number): void {
+    this.a[i] = a;
+    this.d[i] = d;
+    this.cell[i] = cell;
+    this.slot[i] = slot;
+  }
+
+  /** Is item i ordered after item j (worse)? */
+  private worse(i: number, j: number): boolean {
+    const di = this.d[i]!;
+    const dj = this.d[j]!;
+    return di > dj || (di === dj && this.userId(i) > this.userId(j));
+  }
+
   private up(i: number): void {
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -465,8 +535,8 @@ class BoundedHeap {
     }
   }
 
-  private down(i: number): void {
-    const n = this.items.length;
+  /** Sifts item i down within the first n items. */
+  private down(i: number, n = this.n): void {
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
@@ -479,9 +549,21 @@ class BoundedHeap {
     }
   }
 
+  // Written out per array: a generic swap helper, seeing three array types, ran
+  // the whole query ~25% slower (measured).
   private swap(i: number, j: number): void {
-    const t = this.items[i]!;
-    this.items[i] = this.items[j]!;
-    this.items[j] = t;
+    const { a, d, slot, cell } = this;
+    const ta = a[i]!;
+    a[i] = a[j]!;
+    a[j] = ta;
+    const td = d[i]!;
+    d[i] = d[j]!;
+    d[j] = td;
+    const ts = slot[i]!;
+    slot[i] = slot[j]!;
+    slot[j] = ts;
+    const tc = cell[i]!;
+    cell[i] = cell[j]!;
+    cell[j] = tc;
   }
 }

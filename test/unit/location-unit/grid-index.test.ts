@@ -129,6 +129,44 @@ describe('location-unit grid index', function () {
     );
   });
 
+  it('ties are broken by user id, also where the limit cuts through them (property)', function () {
+    // Users share a handful of exact positions, so most distances tie: the heap
+    // then orders by user id, which it reads only on a tie.
+    const spots = [
+      [8.5, 47.3],
+      [8.5001, 47.3],
+      [8.5, 47.3001],
+      [8.4999, 47.2999],
+    ] as const;
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.string({ minLength: 1, maxLength: 4 }), fc.nat(spots.length - 1)), {
+          selector: ([id]) => id,
+          maxLength: 120,
+        }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.integer({ min: 1, max: 60 }),
+        (users, limit, rectLimit) => {
+          const ix = new GridIndex();
+          const pos = new Map<string, Pos>();
+          for (const [id, k] of users) {
+            const [lon, lat] = spots[k]!;
+            ix.upsert(id, 0, lon, lat, 1);
+            pos.set(id, { userId: id, lon, lat, time: 1 });
+          }
+          check(ix, pos, 8.5, 47.3, 50, limit);
+          check(ix, pos, 8.50004, 47.30002, 50, limit);
+          const rect = { min_lon: 8.4, min_lat: 47.2, max_lon: 8.6, max_lat: 47.4 };
+          assert.deepEqual(
+            ix.within(rect, rectLimit, 0, all).map((h) => h.userId),
+            bruteWithin(pos.values(), rect, rectLimit),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('a partition filter hides entries of partitions not answered for', function () {
     const ix = new GridIndex();
     ix.upsert('a', 1, 0, 0, 1);
