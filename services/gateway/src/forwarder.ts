@@ -6,6 +6,7 @@
 // device's payload.
 import * as grpc from '@grpc/grpc-js';
 import { encodeExtra } from '../../runtime/src/call-context.js';
+import { BASE_GRPC_CLIENT_OPTIONS } from '../../runtime/src/grpc-options.js';
 import { PlatformError, fromGrpcError } from '../../runtime/src/errors.js';
 import { IDENTITY_HEADER, signIdentity, type Identity } from '../../runtime/src/identity.js';
 
@@ -29,6 +30,7 @@ export class Forwarder {
     maxMessageBytes: number,
   ) {
     this.client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+      ...BASE_GRPC_CLIENT_OPTIONS,
       'grpc.max_receive_message_length': maxMessageBytes,
       'grpc.max_send_message_length': maxMessageBytes,
       'grpc.keepalive_time_ms': 30_000,

@@ -5,6 +5,7 @@
 //   _oneway  proxy.m_oneway(args)                 void methods only; returns at once; errors logged
 //   _async   proxy.m_async(args, cb?)             callback (err, result, proxy) and a promise
 import * as grpc from '@grpc/grpc-js';
+import { BASE_GRPC_CLIENT_OPTIONS } from './grpc-options.js';
 import { contextFromCall, encodeExtra, type CallContext } from './call-context.js';
 export type { CallContext } from './call-context.js';
 import { fromGrpcError, toGrpcStatus, type PlatformError } from './errors.js';
@@ -76,7 +77,10 @@ export class ProxyBase {
     this.opts = opts;
     this.client =
       typeof target === 'string'
-        ? new grpc.Client(target, opts.credentials ?? grpc.credentials.createInsecure(), opts.channelOptions)
+        ? new grpc.Client(target, opts.credentials ?? grpc.credentials.createInsecure(), {
+            ...BASE_GRPC_CLIENT_OPTIONS,
+            ...opts.channelOptions,
+          })
         : target;
   }
 

@@ -3,6 +3,7 @@
 // a failure moves to the next one: standbys do not listen, so the client ends up
 // at the leader. Retries back off exponentially with jitter.
 import * as grpc from '@grpc/grpc-js';
+import { BASE_GRPC_CLIENT_OPTIONS } from '../../../runtime/src/grpc-options.js';
 import type { PlatformError } from '../../../runtime/src/errors.js';
 
 export const RETRYABLE = new Set([
@@ -48,6 +49,7 @@ export class MqConnection {
       this.addresses[this.index % this.addresses.length]!,
       this.opts.credentials ?? grpc.credentials.createInsecure(),
       {
+        ...BASE_GRPC_CLIENT_OPTIONS,
         'grpc.max_receive_message_length': 64 * 1024 * 1024,
         'grpc.max_send_message_length': 64 * 1024 * 1024,
         'grpc.keepalive_time_ms': 10_000,
