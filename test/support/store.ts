@@ -234,9 +234,19 @@ function serverPid(base: string): number | undefined {
   return pid > 0 && isAlive(pid) ? pid : undefined;
 }
 
-/** A root-owned directory the server's user may pass through, whatever the umask. */
-function reachableDir(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
+/**
+ * A directory of ours the server's user may pass through, whatever the umask.
+ * /var/tmp is shared and the path predictable: one that somebody else made, or
+ * a link, is refused rather than used (or chmod'ed through the link).
+ */
+export function reachableDir(dir: string): void {
+  if (!fs.lstatSync(dir, { throwIfNoEntry: false })) fs.mkdirSync(dir, { recursive: true });
+  const st = fs.lstatSync(dir);
+  const uid = process.getuid?.() ?? st.uid;
+  if (st.isSymbolicLink() || !st.isDirectory() || st.uid !== uid)
+    throw new Error(
+      `${dir} is ${st.isSymbolicLink() ? 'a symbolic link' : st.isDirectory() ? `owned by uid ${st.uid}` : 'not a directory'}, not a directory of uid ${uid}: remove it, then start the store again`,
+    );
   fs.chmodSync(dir, 0o755);
 }
 

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GridFSBucket, MongoClient, ObjectId } from 'mongodb';
 import { removeStoreData, startStore, type Store } from '../../support/index.js';
+import { reachableDir } from '../../support/store.js';
 
 describe('store (FerretDB) smoke', function () {
   let store: Store;
@@ -150,6 +151,30 @@ describe('store (FerretDB) smoke', function () {
       await s.stop();
     } finally {
       removeStoreData(dir);
+    }
+  });
+
+  it('keeps its clusters only in directories of its own: links, files and foreign directories are refused', function () {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reachable-'));
+    try {
+      const fresh = path.join(tmp, 'a', 'b');
+      reachableDir(fresh);
+      assert.equal(fs.statSync(fresh).mode & 0o777, 0o755);
+      const elsewhere = fs.mkdtempSync(path.join(tmp, 'elsewhere-'));
+      fs.chmodSync(elsewhere, 0o700);
+      fs.symlinkSync(elsewhere, path.join(tmp, 'link'));
+      assert.throws(() => reachableDir(path.join(tmp, 'link')), /is a symbolic link, not a directory of uid/);
+      assert.equal(fs.statSync(elsewhere).mode & 0o777, 0o700, 'not chmod-ed through the link');
+      fs.writeFileSync(path.join(tmp, 'file'), '');
+      assert.throws(() => reachableDir(path.join(tmp, 'file')), /is not a directory/);
+      if (process.getuid?.() === 0) {
+        const foreign = path.join(tmp, 'foreign');
+        fs.mkdirSync(foreign);
+        fs.chownSync(foreign, 65534, 65534);
+        assert.throws(() => reachableDir(foreign), /is owned by uid 65534, not a directory of uid 0/);
+      }
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 
