@@ -25,11 +25,23 @@ export class BatchedLookup<V> {
 
   /** The values for `key` (empty when there are none). */
   get(key: string): Promise<V[]> {
+    const p = this.enqueue(key);
+    this.next();
+    return p;
+  }
+
+  /** The values for each of `keys`, in order; all of them join the same query. */
+  getMany(keys: readonly string[]): Promise<V[][]> {
+    const all = Promise.all(keys.map((k) => this.enqueue(k)));
+    this.next();
+    return all;
+  }
+
+  private enqueue(key: string): Promise<V[]> {
     return new Promise((resolve, reject) => {
       let list = this.waiting.get(key);
       if (!list) this.waiting.set(key, (list = []));
       list.push({ resolve, reject });
-      this.next();
     });
   }
 

@@ -383,9 +383,7 @@ export class DeviceFeed {
     // After a full read the hint is evidently behind: read twice as far each time until a miss
     // (growing, not jumping to a whole window: usually only a few are missing).
     const count = Math.min(READ_WINDOW, Math.max(upper - from + 1, this.grow));
-    const docs = await Promise.all(
-      Array.from({ length: count }, (_, i) => this.deps.store.getMessage(this.user, from + i)),
-    );
+    const docs = await this.deps.store.getRange(this.user, from, count);
     if (epoch !== this.epoch || this.stopped) return;
     let firstMissing = -1;
     let lastFound = -1;

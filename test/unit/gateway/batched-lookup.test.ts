@@ -59,6 +59,23 @@ describe('gateway: BatchedLookup', function () {
     );
   });
 
+  it('getMany sends all its keys in one query and answers them in order', async function () {
+    const q = gatedQuery(rows);
+    const lookup = new BatchedLookup<Row>(q.query, (r) => r.u);
+    const many = lookup.getMany(['cid', 'ann', 'bob', 'ann']);
+    assert.deepEqual(q.calls, [['cid', 'ann', 'bob']], 'one query, each key once');
+    const later = lookup.getMany(['bob', 'dan']);
+    assert.equal(lookup.queued, 2, 'keys asked while a query runs wait for the next');
+    await q.release();
+    assert.deepEqual(await many, [[], rows.slice(0, 2), [rows[2]], rows.slice(0, 2)]);
+    await q.release();
+    assert.deepEqual(q.calls, [
+      ['cid', 'ann', 'bob'],
+      ['bob', 'dan'],
+    ]);
+    assert.deepEqual(await later, [[rows[2]], []]);
+  });
+
   it('rejects the callers of a failed query and goes on with the next', async function () {
     let fail = true;
     const lookup = new BatchedLookup<Row>(

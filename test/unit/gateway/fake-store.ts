@@ -47,8 +47,10 @@ export class FakeStore {
     return this.inbox.get(inboxId(to, seq)) ?? null;
   }
 
-  getRange(to: string, from: number, count: number): Promise<(InboxDoc | null)[]> {
-    return Promise.all(Array.from({ length: count }, (_, i) => this.getMessage(to, from + i)));
+  /** One read, as MessageStore's `$in` read. */
+  async getRange(to: string, from: number, count: number): Promise<(InboxDoc | null)[]> {
+    this.reads++;
+    return Array.from({ length: count }, (_, i) => this.inbox.get(inboxId(to, from + i)) ?? null);
   }
 
   async tombstone(to: string, seq: number, now = Date.now()): Promise<boolean> {

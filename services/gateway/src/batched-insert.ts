@@ -1,0 +1,46 @@
+// Inserts that share one insertMany: while one runs, the documents submitted
+// meanwhile wait and go out together in the next. A lone insert goes at once;
+// a storm (thousands of devices registering presence after a gateway restart)
+// costs a few commands instead of one per document — on the test store each
+// command is ~1 ms of FerretDB's CPU and a socket round trip for the gateway.
+
+interface Waiting<T> {
+  doc: T;
+  resolve: (inserted: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
+export class BatchedInsert<T> {
+  private waiting: Waiting<T>[] = [];
+  private running = false;
+
+  constructor(
+    /** Inserts unordered; returns the indexes refused for a duplicate key (anything else rejects). */
+    private readonly insertMany: (docs: T[]) => Promise<Set<number>>,
+    /** At most this many documents per command (the rest go in the next). */
+    private readonly maxDocs = 1000,
+  ) {}
+
+  /** True when inserted; false when a document with its `_id` exists (also one of the same batch). */
+  insert(doc: T): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ doc, resolve, reject });
+      this.next();
+    });
+  }
+
+  private next(): void {
+    if (this.running || this.waiting.length === 0) return;
+    this.running = true;
+    const batch = this.waiting.splice(0, this.maxDocs);
+    this.insertMany(batch.map((w) => w.doc))
+      .then(
+        (conflicts) => batch.forEach((w, i) => w.resolve(!conflicts.has(i))),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        this.running = false;
+        this.next();
+      });
+  }
+}

@@ -1,0 +1,71 @@
+// BatchedInsert: a lone document goes at once; documents submitted while an
+// insert runs share the next one; each caller learns whether its document was
+// inserted or refused as a duplicate, and a failed command rejects its callers only.
+import assert from 'node:assert/strict';
+import { BatchedInsert } from '../../../services/gateway/src/batched-insert.js';
+
+interface Doc {
+  _id: string;
+}
+
+/** An insertMany over a Set of ids whose answers the test releases one at a time. */
+function gatedInsert(existing: string[]) {
+  const ids = new Set(existing);
+  const calls: string[][] = [];
+  const gates: (() => void)[] = [];
+  let fail = false;
+  const insertMany = (docs: Doc[]): Promise<Set<number>> => {
+    calls.push(docs.map((d) => d._id));
+    return new Promise((resolve, reject) =>
+      gates.push(() => {
+        if (fail) return reject(new Error('store down'));
+        const conflicts = new Set<number>();
+        docs.forEach((d, i) => (ids.has(d._id) ? conflicts.add(i) : ids.add(d._id)));
+        resolve(conflicts);
+      }),
+    );
+  };
+  const release = async (): Promise<void> => {
+    gates.shift()!();
+    await new Promise((r) => setImmediate(r));
+  };
+  return { calls, insertMany, release, failNext: (f: boolean) => (fail = f) };
+}
+
+describe('gateway: BatchedInsert', function () {
+  it('sends a lone document at once and those submitted meanwhile together, each told its outcome', async function () {
+    const q = gatedInsert(['old']);
+    const batcher = new BatchedInsert<Doc>(q.insertMany);
+    const first = batcher.insert({ _id: 'a' });
+    assert.deepEqual(q.calls, [['a']]);
+    const rest = [batcher.insert({ _id: 'b' }), batcher.insert({ _id: 'old' }), batcher.insert({ _id: 'b' })];
+    assert.equal(q.calls.length, 1, 'the others wait for the running insert');
+    await q.release();
+    assert.equal(await first, true);
+    assert.deepEqual(q.calls, [['a'], ['b', 'old', 'b']]);
+    await q.release();
+    assert.deepEqual(await Promise.all(rest), [true, false, false], 'a duplicate, also within one batch, is refused');
+  });
+
+  it('splits more than maxDocs waiting documents over several commands', async function () {
+    const q = gatedInsert([]);
+    const batcher = new BatchedInsert<Doc>(q.insertMany, 2);
+    const all = ['a', 'b', 'c', 'd', 'e'].map((id) => batcher.insert({ _id: id }));
+    for (let i = 0; i < 3; i++) await q.release();
+    assert.deepEqual(q.calls, [['a'], ['b', 'c'], ['d', 'e']]);
+    assert.deepEqual(await Promise.all(all), [true, true, true, true, true]);
+  });
+
+  it('rejects the callers of a failed command and goes on with the next', async function () {
+    const q = gatedInsert([]);
+    const batcher = new BatchedInsert<Doc>(q.insertMany);
+    q.failNext(true);
+    const failed = assert.rejects(batcher.insert({ _id: 'a' }), /store down/);
+    const next = batcher.insert({ _id: 'b' });
+    await q.release();
+    await failed;
+    q.failNext(false);
+    await q.release();
+    assert.equal(await next, true);
+  });
+});
