@@ -8,6 +8,11 @@ interface Doc {
   _id: string;
 }
 
+/** A few event-loop turns: the batcher sends at the end of the turn it was asked in. */
+const turns = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+};
+
 /** An insertMany over a Set of ids whose answers the test releases one at a time. */
 function gatedInsert(existing: string[]) {
   const ids = new Set(existing);
@@ -27,16 +32,18 @@ function gatedInsert(existing: string[]) {
   };
   const release = async (): Promise<void> => {
     gates.shift()!();
-    await new Promise((r) => setImmediate(r));
+    await turns();
   };
   return { calls, insertMany, release, failNext: (f: boolean) => (fail = f) };
 }
 
 describe('gateway: BatchedInsert', function () {
-  it('sends a lone document at once and those submitted meanwhile together, each told its outcome', async function () {
+  it('sends the documents of one turn together, those submitted meanwhile in the next, each told its outcome', async function () {
     const q = gatedInsert(['old']);
     const batcher = new BatchedInsert<Doc>(q.insertMany);
     const first = batcher.insert({ _id: 'a' });
+    assert.deepEqual(q.calls, [], 'sent at the end of the turn');
+    await turns();
     assert.deepEqual(q.calls, [['a']]);
     const rest = [batcher.insert({ _id: 'b' }), batcher.insert({ _id: 'old' }), batcher.insert({ _id: 'b' })];
     assert.equal(q.calls.length, 1, 'the others wait for the running insert');
@@ -51,8 +58,9 @@ describe('gateway: BatchedInsert', function () {
     const q = gatedInsert([]);
     const batcher = new BatchedInsert<Doc>(q.insertMany, 2);
     const all = ['a', 'b', 'c', 'd', 'e'].map((id) => batcher.insert({ _id: id }));
+    await turns();
     for (let i = 0; i < 3; i++) await q.release();
-    assert.deepEqual(q.calls, [['a'], ['b', 'c'], ['d', 'e']]);
+    assert.deepEqual(q.calls, [['a', 'b'], ['c', 'd'], ['e']]);
     assert.deepEqual(await Promise.all(all), [true, true, true, true, true]);
   });
 
@@ -61,6 +69,7 @@ describe('gateway: BatchedInsert', function () {
     const batcher = new BatchedInsert<Doc>(q.insertMany);
     q.failNext(true);
     const failed = assert.rejects(batcher.insert({ _id: 'a' }), /store down/);
+    await turns();
     const next = batcher.insert({ _id: 'b' });
     await q.release();
     await failed;

@@ -8,6 +8,11 @@ interface Row {
   g: string;
 }
 
+/** A few event-loop turns: the batcher sends at the end of the turn it was asked in. */
+const turns = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+};
+
 /** A query whose answers the test releases one at a time. */
 function gatedQuery(rows: Row[]) {
   const calls: string[][] = [];
@@ -18,7 +23,7 @@ function gatedQuery(rows: Row[]) {
   };
   const release = async (): Promise<void> => {
     gates.shift()!();
-    await new Promise((r) => setImmediate(r));
+    await turns();
   };
   return { calls, query, release };
 }
@@ -30,10 +35,12 @@ describe('gateway: BatchedLookup', function () {
     { u: 'bob', g: 'g1' },
   ];
 
-  it('sends a lone key at once and the keys asked meanwhile together in the next query', async function () {
+  it('sends the keys of one turn together, and those asked meanwhile together in the next query', async function () {
     const q = gatedQuery(rows);
     const lookup = new BatchedLookup<Row>(q.query, (r) => r.u);
     const ann = lookup.get('ann');
+    assert.deepEqual(q.calls, [], 'sent at the end of the turn');
+    await turns();
     assert.deepEqual(q.calls, [['ann']]);
     const others = [lookup.get('bob'), lookup.get('cid'), lookup.get('bob')];
     assert.equal(lookup.queued, 2, 'bob (twice) and cid wait for the running query');
@@ -51,8 +58,9 @@ describe('gateway: BatchedLookup', function () {
     const q = gatedQuery(rows);
     const lookup = new BatchedLookup<Row>(q.query, (r) => r.u, 2);
     const all = ['ann', 'bob', 'cid', 'dan', 'eve'].map((k) => lookup.get(k));
+    await turns();
     for (let i = 0; i < 3; i++) await q.release();
-    assert.deepEqual(q.calls, [['ann'], ['bob', 'cid'], ['dan', 'eve']]);
+    assert.deepEqual(q.calls, [['ann', 'bob'], ['cid', 'dan'], ['eve']]);
     assert.deepEqual(
       (await Promise.all(all)).map((l) => l.length),
       [2, 1, 0, 0, 0],
@@ -63,6 +71,7 @@ describe('gateway: BatchedLookup', function () {
     const q = gatedQuery(rows);
     const lookup = new BatchedLookup<Row>(q.query, (r) => r.u);
     const many = lookup.getMany(['cid', 'ann', 'bob', 'ann']);
+    await turns();
     assert.deepEqual(q.calls, [['cid', 'ann', 'bob']], 'one query, each key once');
     const later = lookup.getMany(['bob', 'dan']);
     assert.equal(lookup.queued, 2, 'keys asked while a query runs wait for the next');
