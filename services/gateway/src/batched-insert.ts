@@ -36,9 +36,13 @@ export class BatchedInsert<T> {
   private send(): Promise<void> | undefined {
     if (this.waiting.length === 0) return undefined;
     const batch = this.waiting.splice(0, this.maxDocs);
-    return this.insertMany(batch.map((w) => w.doc)).then(
-      (conflicts) => batch.forEach((w, i) => w.resolve(!conflicts.has(i))),
-      (err: unknown) => batch.forEach((w) => w.reject(err)),
-    );
+    const docs = batch.map((w) => w.doc);
+    // Through a promise: an insert that throws instead of rejecting must still answer its callers.
+    return Promise.resolve()
+      .then(() => this.insertMany(docs))
+      .then(
+        (conflicts) => batch.forEach((w, i) => w.resolve(!conflicts.has(i))),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      );
   }
 }

@@ -63,26 +63,31 @@ export class BatchedLookup<V> {
       batch.set(k, list);
     }
     for (const k of batch.keys()) this.waiting.delete(k);
-    return this.query([...batch.keys()]).then(
-      (values) => {
-        const byKey = new Map<string, V[]>();
-        try {
-          for (const v of values) {
-            const k = this.keyOf(v);
-            let l = byKey.get(k);
-            if (!l) byKey.set(k, (l = []));
-            l.push(v);
+    const keys = [...batch.keys()];
+    // Through a promise: a query that throws instead of rejecting must still answer its callers.
+    return Promise.resolve()
+      .then(() => this.query(keys))
+      .then(
+        (values) => {
+          const byKey = new Map<string, V[]>();
+          try {
+            for (const v of values) {
+              const k = this.keyOf(v);
+              let l = byKey.get(k);
+              if (!l) byKey.set(k, (l = []));
+              l.push(v);
+            }
+          } catch (err) {
+            for (const list of batch.values()) for (const w of list) w.reject(err);
+            return;
           }
-        } catch (err) {
+          // Each caller its own array: one caller's changes must not show in another's.
+          // (The documents in them are shared between callers of one key: read-only.)
+          for (const [k, list] of batch) for (const w of list) w.resolve([...(byKey.get(k) ?? [])]);
+        },
+        (err: unknown) => {
           for (const list of batch.values()) for (const w of list) w.reject(err);
-          return;
-        }
-        // Each caller its own array: one caller's changes must not show in another's.
-        for (const [k, list] of batch) for (const w of list) w.resolve([...(byKey.get(k) ?? [])]);
-      },
-      (err: unknown) => {
-        for (const list of batch.values()) for (const w of list) w.reject(err);
-      },
-    );
+        },
+      );
   }
 }

@@ -77,4 +77,15 @@ describe('gateway: BatchedInsert', function () {
     await q.release();
     assert.equal(await next, true);
   });
+
+  it('rejects the callers of an insert that throws instead of rejecting, and goes on', async function () {
+    let fail = true;
+    const batcher = new BatchedInsert<Doc>((docs) => {
+      if (fail) throw new Error('bad insert');
+      return Promise.resolve(new Set<number>(docs.length > 1 ? [1] : []));
+    });
+    await assert.rejects(batcher.insert({ _id: 'a' }), /bad insert/);
+    fail = false;
+    assert.equal(await batcher.insert({ _id: 'b' }), true);
+  });
 });

@@ -96,4 +96,18 @@ describe('gateway: BatchedLookup', function () {
     fail = false;
     assert.deepEqual(await lookup.get('bob'), [rows[2]]);
   });
+
+  it('rejects the callers of a query that throws instead of rejecting, and goes on', async function () {
+    let fail = true;
+    const lookup = new BatchedLookup<Row>(
+      (keys) => {
+        if (fail) throw new Error('bad query');
+        return Promise.resolve(rows.filter((r) => keys.includes(r.u)));
+      },
+      (r) => r.u,
+    );
+    await assert.rejects(lookup.get('ann'), /bad query/);
+    fail = false;
+    assert.deepEqual(await lookup.get('bob'), [rows[2]]);
+  });
 });
