@@ -203,14 +203,13 @@ export class MessageStore {
 
   /** The recipient's counter hint (0 when none) and how far retention has deleted. */
   async getCounter(to: string): Promise<{ seq: number; trimmed: number }> {
-    const c = (await this.counterById.get(to))[0];
-    return { seq: c?.seq ?? 0, trimmed: c?.trimmed ?? 0 };
+    return (await this.getCounters([to])).get(to)!;
   }
 
-  /** getCounter for many recipients, in `$in` reads (findByIds). */
+  /** getCounter for many recipients, through the same batched `$in` reads. */
   async getCounters(users: readonly string[]): Promise<Map<string, { seq: number; trimmed: number }>> {
-    const found = new Map((await findByIds(this.counters, users, this.pace.reads)).map((c) => [c._id, c]));
-    return new Map(users.map((u) => [u, { seq: found.get(u)?.seq ?? 0, trimmed: found.get(u)?.trimmed ?? 0 }]));
+    const docs = await this.counterById.getMany(users);
+    return new Map(users.map((u, i) => [u, { seq: docs[i]![0]?.seq ?? 0, trimmed: docs[i]![0]?.trimmed ?? 0 }]));
   }
 
   /** Raises the counter hint (last writer may win: it is only a hint). */
