@@ -117,7 +117,7 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
         `--postgresql-url=postgres://postgres@127.0.0.1:${pgPort}/postgres`,
         `--state-dir=${dataDir}`,
         `--listen-addr=127.0.0.1:${port}`,
-        '--debug-addr=-',
+        process.env.TCE_FERRET_DEBUG ? `--debug-addr=${process.env.TCE_FERRET_DEBUG}` : '--debug-addr=-',
         '--telemetry=disable',
         '--log-level=warn',
       ],

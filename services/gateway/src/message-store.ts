@@ -212,10 +212,14 @@ export class MessageStore {
     return new Map(users.map((u, i) => [u, { seq: docs[i]![0]?.seq ?? 0, trimmed: docs[i]![0]?.trimmed ?? 0 }]));
   }
 
-  /** Raises the counter hint (last writer may win: it is only a hint). */
-  async raiseCounter(to: string, seq: number): Promise<void> {
-    // Hints are written rarely, often for the first time: try the (cheap) insert first.
-    await this.pace.writes.run(() => upsertMax(this.counters, to, 'seq', seq, {}, true));
+  /**
+   * Raises the counter hint (last writer may win: it is only a hint). `fresh`:
+   * the recipient probably has no counter document yet, so the (cheap) insert
+   * is tried first; otherwise that insert would only fail (a rolled-back
+   * transaction in the store) before the update.
+   */
+  async raiseCounter(to: string, seq: number, fresh = true): Promise<void> {
+    await this.pace.writes.run(() => upsertMax(this.counters, to, 'seq', seq, {}, fresh));
   }
 
   async raiseTrimmed(to: string, seq: number): Promise<void> {

@@ -63,7 +63,8 @@ export class SendPipeline {
   private readonly hints = new Map<string, number>();
   private readonly opts: Required<Omit<SendPipelineOptions, 'now' | 'onBatch'>> &
     Pick<SendPipelineOptions, 'onBatch'> & { now: () => number };
-  private readonly pendingHints = new Map<string, number>();
+  /** Per recipient: the hint to write and whether its counter document is probably missing. */
+  private readonly pendingHints = new Map<string, { seq: number; fresh: boolean }>();
   private idle: (() => void)[] = [];
 
   constructor(opts: SendPipelineOptions) {
@@ -186,7 +187,7 @@ export class SendPipeline {
     const before = new Map(recipients.map((r) => [r, hintBefore.get(r)!]));
     for (const { doc } of stored) {
       if (Math.floor(doc.seq / HINT_BLOCK) > Math.floor(before.get(doc.to)! / HINT_BLOCK))
-        this.queueHint(doc.to, doc.seq);
+        this.queueHint(doc.to, doc.seq, before.get(doc.to)! < HINT_BLOCK);
     }
     // Numbers taken by another writer: our hint was stale. Find the end before the next round.
     const conflicted = new Map<string, number>();
@@ -258,22 +259,27 @@ export class SendPipeline {
     return r;
   }
 
-  /**
-   * Records the highest number written in the recipient's counter, in the
-   * background, one write at a time and coalesced per recipient: it is only a
-   * hint (for other gateways and catching-up readers), so it may lag.
-   */
   /** A hint learnt elsewhere (a feed read the counter): saves a read on the first send to that user. */
   primeHint(to: string, seq: number): void {
     if (!this.hints.has(to)) this.setHint(to, seq);
   }
 
-  private queueHint(to: string, seq: number): void {
-    this.pendingHints.set(to, Math.max(this.pendingHints.get(to) ?? 0, seq));
+  /**
+   * Records the highest number written in the recipient's counter, in the
+   * background, one write at a time and coalesced per recipient: it is only a
+   * hint (for other gateways and catching-up readers), so it may lag.
+   * `fresh`: the hint was still in the first block before this batch, so no
+   * hint was written for the recipient yet (as far as this process knows) and
+   * its counter document is probably missing. Only a guess either way: the
+   * write is an upsert.
+   */
+  private queueHint(to: string, seq: number, fresh: boolean): void {
+    const p = this.pendingHints.get(to);
+    this.pendingHints.set(to, { seq: Math.max(p?.seq ?? 0, seq), fresh: (p?.fresh ?? true) && fresh });
     void this.opts.writes.submit(`hint\n${to}`, async () => {
       const value = this.pendingHints.get(to);
       this.pendingHints.delete(to);
-      if (value !== undefined) await this.opts.store.raiseCounter(to, value);
+      if (value !== undefined) await this.opts.store.raiseCounter(to, value.seq, value.fresh);
     });
   }
 

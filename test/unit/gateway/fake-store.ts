@@ -72,7 +72,11 @@ export class FakeStore {
     return new Map(await Promise.all(users.map(async (u) => [u, await this.getCounter(u)] as const)));
   }
 
-  async raiseCounter(to: string, seq: number): Promise<void> {
+  /** Every raiseCounter call, with its guess whether the counter document was missing. */
+  readonly hintWrites: { to: string; seq: number; fresh: boolean }[] = [];
+
+  async raiseCounter(to: string, seq: number, fresh = true): Promise<void> {
+    this.hintWrites.push({ to, seq, fresh });
     const c = this.counters.get(to) ?? { seq: 0, trimmed: 0 };
     this.counters.set(to, { ...c, seq: Math.max(c.seq, seq) });
   }

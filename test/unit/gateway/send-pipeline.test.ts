@@ -45,6 +45,21 @@ describe('send pipeline', function () {
     assert.equal((await store.getCounter('bob')).seq, 18);
   });
 
+  it('tries the insert first only for a counter document that is probably missing', async function () {
+    const store = new FakeStore();
+    await store.raiseCounter('carol', 40); // written by another gateway
+    store.hintWrites.length = 0;
+    const p = pipeline(store);
+    for (let i = 0; i < 40; i++) await p.submit(req());
+    for (let i = 0; i < 10; i++) await p.submit(req({ to: 'carol' }));
+    await p.drained();
+    assert.deepEqual(store.hintWrites, [
+      { to: 'bob', seq: 16, fresh: true },
+      { to: 'bob', seq: 32, fresh: false },
+      { to: 'carol', seq: 48, fresh: false },
+    ]);
+  });
+
   it('batches what arrives while a batch is being written', async function () {
     const store = new FakeStore();
     const batches: number[] = [];
