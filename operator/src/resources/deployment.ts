@@ -49,8 +49,9 @@ function container(ctx: BuildContext, c: ComponentInfo): V1Container {
     ],
     env: componentEnv(ctx, c),
     resources: spec[c.key].resources ?? DEFAULT_RESOURCES,
-    // Generous startup window (location units load their partitions before /healthz answers),
-    // then liveness restarts a hung process and readiness takes it out of Services.
+    // Generous startup window (a process starts answering /healthz once its servers listen),
+    // then liveness restarts a hung process and readiness takes it out of Services
+    // (a location unit is not ready while it rebuilds assigned partitions: /readyz).
     startupProbe: probe('/healthz', 2, 60),
     livenessProbe: probe('/healthz', 10, 3),
     readinessProbe: probe('/readyz', 5, 2),

@@ -1,6 +1,8 @@
 // Service `NAME-<component>` per component (its serving port and the ops port),
-// plus the headless `NAME-location-unit-headless` through which location units
-// find each other's pods (ready or not, since they rebalance while starting).
+// plus the headless `NAME-location-unit-headless`: a DNS name for every
+// location-unit pod, ready or not (operators and debugging reach one unit
+// directly through it). Units do not use it to find each other: each
+// registers its advertised address in the mq_gps consumer group.
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { ALL_COMPONENTS, COMPONENTS, OPS_PORT, type ComponentInfo } from '../api/components.js';
 import type { BuildContext } from './context.js';

@@ -1,5 +1,5 @@
 // Services: one per component with its port and the ops port; the location
-// units' headless Service for peer discovery.
+// units' headless Service (a DNS name per pod).
 import assert from 'node:assert/strict';
 import { COMPONENTS, type ComponentKey } from '../../../operator/src/api/components.js';
 import { buildHeadlessService, buildService, buildServices } from '../../../operator/src/resources/service.js';
