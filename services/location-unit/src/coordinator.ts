@@ -7,7 +7,9 @@
 //
 // latest(user_ids) needs no fan-out: the user's partition is known, so the
 // call goes to the partition's owner, found in an ownership table built from
-// every unit's state() and refreshed when an owner turns out to have moved.
+// every unit's state(), refreshed every 5 s and when an owner turns out to
+// have moved. Every step waits at most until the query's deadline, listing
+// the units included.
 import { CallBatcher } from '../../runtime/src/call-batcher.js';
 import { PlatformError } from '../../runtime/src/errors.js';
 import type { Logger } from '../../runtime/src/logger.js';
@@ -171,7 +173,7 @@ export class Coordinator {
 
   /** Asks every unit which partitions it answers for. */
   private async refreshOwners(deadline: number): Promise<void> {
-    const members = await this.directory.members();
+    const members = await this.membersBy(deadline);
     const states = await Promise.allSettled(
       members
         .filter((m) => m !== this.local.addr)
@@ -193,7 +195,7 @@ export class Coordinator {
     local: () => T,
     remote: (addr: string, timeoutMs: number) => Promise<T>,
   ): Promise<T[]> {
-    const members = await this.directory.members();
+    const members = await this.membersBy(deadline);
     this.peers.retain(members);
     const calls = members.map((m) =>
       m === this.local.addr ? Promise.resolve(local()) : remote(m, Math.max(1, deadline - Date.now())),
@@ -206,6 +208,26 @@ export class Coordinator {
       else this.opts.logger.debug('Map call failed', { member: members[i], err: s.reason as Error });
     });
     return out;
+  }
+
+  /**
+   * The group's members, or this unit alone when the directory has not
+   * answered by the deadline (the bus is slow or down and nothing is cached):
+   * the query then answers in time, partial, instead of waiting for the bus.
+   */
+  private async membersBy(deadline: number): Promise<string[]> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      const members = await Promise.race([this.directory.members(), late]);
+      if (members) return members;
+      this.opts.logger.warn('The unit directory did not answer before the deadline; answering from this unit alone');
+      return [this.local.addr];
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private finish(query: string, r: QueryResult): QueryResult {

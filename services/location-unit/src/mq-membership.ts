@@ -104,20 +104,30 @@ export async function startMqMembership(o: MqMembershipOptions): Promise<MqMembe
   );
 
   let cache: { at: number; members: string[] } | undefined;
-  const directory: Directory = {
-    async members(): Promise<string[]> {
-      if (cache && Date.now() - cache.at < MEMBERS_TTL_MS) return cache.members;
+  let refreshing: Promise<void> | undefined;
+  const refresh = (): Promise<void> =>
+    (refreshing ??= (async () => {
       try {
         const list = await mq.listMembers(GPS_QUEUE, o.password, GROUP);
         const members = list.map((m) => m.metadata.address).filter((a): a is string => !!a);
         if (!members.includes(o.addr)) members.push(o.addr);
         cache = { at: Date.now(), members };
       } catch (err) {
-        // The bus is briefly unreachable: the last known members are the best guess.
+        // The bus is briefly unreachable: the last known members stay the best guess.
         o.logger.warn('Listing the group members failed', { err });
-        if (!cache) return [o.addr];
+      } finally {
+        refreshing = undefined;
       }
-      return cache!.members;
+    })());
+  const directory: Directory = {
+    // A stale list answers at once while a fresh one is fetched: a query must
+    // not wait for the bus (its retries take seconds). A unit missing from a
+    // stale list only makes an answer partial, with its partitions named.
+    async members(): Promise<string[]> {
+      if (cache && Date.now() - cache.at < MEMBERS_TTL_MS) return cache.members;
+      const fetching = refresh();
+      if (!cache) await fetching;
+      return cache?.members ?? [o.addr];
     },
   };
 

@@ -127,3 +127,111 @@ describe('coordinator: nearbyMany', function () {
     );
   });
 });
+
+describe('coordinator: deadlines and latest', function () {
+  /** A user named `u<p>` lives in partition p. */
+  const partitionOf = (u: string): number => Number(u.slice(1));
+  const latestHit = (u: string): Hit => hit(u, 0, partitionOf(u));
+
+  interface FakePeer {
+    owns: number[];
+    calls: string[];
+    hang?: boolean;
+  }
+
+  /** Local unit "a" owns 0–1; the remote units answer state() and mapLatest() for what they own. */
+  function cluster(
+    remotes: Record<string, FakePeer>,
+    members = async (): Promise<string[]> => ['a', ...Object.keys(remotes)],
+  ) {
+    const local: LocalUnit = {
+      addr: 'a',
+      mapNearby: () => ({ hits: [hit('a1', 1, 0)], partitions: [0, 1] }),
+      mapWithin: () => ({ hits: [], partitions: [0, 1] }),
+      mapLatest: (us) => ({ hits: us.filter((u) => partitionOf(u) < 2).map(latestHit), partitions: [0, 1] }),
+      ready: () => [0, 1],
+    };
+    // A hung unit: its calls fail when their deadline passes, as gRPC's do.
+    const expire = (ms: number): Promise<never> =>
+      new Promise((_, reject) => setTimeout(() => reject(new PlatformError('DEADLINE_EXCEEDED', 'deadline')), ms));
+    const peers = {
+      get: (addr: string) => {
+        const r = remotes[addr]!;
+        return {
+          state: async () => {
+            r.calls.push('state');
+            return { addr, ready: r.owns, loading: [], partition_count: 4, users: 0 };
+          },
+          mapLatest: (us: string[], call: { timeout: number }) => {
+            r.calls.push(`mapLatest(${us.join(',')})`);
+            if (r.hang) return expire(call.timeout);
+            const mine = us.filter((u) => r.owns.includes(partitionOf(u)));
+            return Promise.resolve({ hits: mine.map(latestHit), partitions: r.owns });
+          },
+          mapNearbyMany: (qs: unknown[], _now: number, call: { timeout: number }) => {
+            r.calls.push('mapNearbyMany');
+            return r.hang ? expire(call.timeout) : Promise.resolve(qs.map(() => ({ hits: [], partitions: r.owns })));
+          },
+        };
+      },
+      retain: () => undefined,
+    } as unknown as PeerPool;
+    return new Coordinator(local, { members }, peers, { partitions: 4, partitionOf, logger: silentLogger });
+  }
+
+  it('sends latest only to the owners of the users asked, answering in the order asked', async function () {
+    const b: FakePeer = { owns: [2, 3], calls: [] };
+    const c: FakePeer = { owns: [], calls: [] };
+    const r = await cluster({ b, c }).latest(['u3', 'u0', 'u2', 'u0'], Date.now() + 1000);
+    assert.deepEqual(
+      r.hits.map((h) => h.user_id),
+      ['u3', 'u0', 'u2'],
+    );
+    assert.equal(r.partial, false);
+    assert.deepEqual(b.calls, ['state', 'mapLatest(u3,u2)']);
+    assert.deepEqual(c.calls, ['state']);
+  });
+
+  it('asks again after refreshing the owners when a partition moved', async function () {
+    const b: FakePeer = { owns: [2, 3], calls: [] };
+    const c: FakePeer = { owns: [], calls: [] };
+    const coordinator = cluster({ b, c });
+    await coordinator.latest(['u2'], Date.now() + 1000);
+    // Partition 2 moves from b to c; the coordinator's table still says b.
+    b.owns = [3];
+    c.owns = [2];
+    b.calls.length = c.calls.length = 0;
+    const r = await coordinator.latest(['u2'], Date.now() + 1000);
+    assert.deepEqual([r.partial, r.hits.map((h) => h.user_id)], [false, ['u2']]);
+    assert.deepEqual(b.calls, ['mapLatest(u2)', 'state']);
+    assert.deepEqual(c.calls, ['state', 'mapLatest(u2)']);
+  });
+
+  it('answers latest by the deadline, partial, when an owner hangs', async function () {
+    const b: FakePeer = { owns: [2, 3], calls: [], hang: true };
+    const deadline = Date.now() + 100;
+    const r = await cluster({ b }).latest(['u0', 'u2'], deadline);
+    assert.ok(Date.now() < deadline + 1000, 'answered long after the deadline');
+    assert.deepEqual([r.partial, r.missing_partitions, r.hits.map((h) => h.user_id)], [true, [2], ['u0']]);
+  });
+
+  it('answers by the deadline from this unit alone when the directory does not answer', async function () {
+    const b: FakePeer = { owns: [2, 3], calls: [] };
+    const coordinator = cluster({ b }, () => new Promise<string[]>(() => undefined));
+    let deadline = Date.now() + 100;
+    const [near] = await coordinator.nearbyMany([{ lon: 0, lat: 0, radius_m: 1000, limit: 10 }], Date.now(), deadline);
+    assert.ok(Date.now() < deadline + 1000, 'nearby answered long after the deadline');
+    deadline = Date.now() + 100;
+    const latest = await coordinator.latest(['u1', 'u3'], deadline);
+    assert.ok(Date.now() < deadline + 1000, 'latest answered long after the deadline');
+    assert.deepEqual(
+      [near!.partial, near!.missing_partitions, near!.hits.map((h) => h.user_id)],
+      [true, [2, 3], ['a1']],
+    );
+    assert.deepEqual(
+      [latest.partial, latest.missing_partitions, latest.hits.map((h) => h.user_id)],
+      [true, [3], ['u1']],
+    );
+    assert.deepEqual(b.calls, []);
+  });
+});
