@@ -238,7 +238,14 @@ export class SendPipeline {
   private settleFollowers(followers: [Pending, Pending][], results: Map<string, SendResult | PlatformError>): void {
     for (const [p, first] of followers) {
       const r = results.get(dedupId(first.req.from, first.req.cmid));
-      if (r === undefined)
+      if (p.req.to !== first.req.to)
+        p.reject(
+          new PlatformError(
+            'ALREADY_EXISTS',
+            `client_msg_id '${p.req.cmid}' was already used for a message to another user`,
+          ),
+        );
+      else if (r === undefined)
         this.queue.unshift(p); // the first went round again: so does its retry
       else if (r instanceof PlatformError) p.reject(r);
       else p.resolve(r);

@@ -120,6 +120,31 @@ describe('send pipeline', function () {
     });
   });
 
+  it('refuses a client message id reused for another recipient within the same batch', async function () {
+    const store = new FakeStore();
+    const stored: InboxDoc[] = [];
+    const batches: number[] = [];
+    const p = pipeline(store, batches, stored);
+    // The first send is written alone; the two that follow wait and go in one batch.
+    const [, first, other] = await Promise.allSettled([
+      p.submit(req({ cmid: 'k0' })),
+      p.submit(req({ cmid: 'k7' })),
+      p.submit(req({ cmid: 'k7', to: 'dave' })),
+    ]);
+    assert.deepEqual(batches, [1, 1]);
+    assert.equal(first.status, 'fulfilled');
+    assert.equal(other.status, 'rejected');
+    const e = (other as PromiseRejectedResult).reason as PlatformError;
+    assert.deepEqual(
+      [e.code, e.message],
+      ['ALREADY_EXISTS', "client_msg_id 'k7' was already used for a message to another user"],
+    );
+    assert.deepEqual(
+      stored.map((d) => `${d.to}:${d.cmid}`),
+      ['bob:k0', 'bob:k7'],
+    );
+  });
+
   it('derives the message id from (sender, client id) so stored copies share it', async function () {
     const store = new FakeStore();
     const a = await pipeline(store).submit(req({ cmid: 'same' }));
