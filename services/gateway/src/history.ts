@@ -32,6 +32,8 @@ export async function readHistory(
   // Highest sequence number not yet examined; the newest page starts at the real end (the hint may lag).
   let top = beforeSeq > 0 ? beforeSeq - 1 : await findEnd(store, stream, Math.max(c.seq, floor));
   const messages: Message[] = [];
+  // A retried send can exist twice with one msg_id (docs/protocol.md): a page shows it once.
+  const shown = new Set<string>();
   let scanned = 0;
   while (top > floor && messages.length < want && scanned < HISTORY_SCAN) {
     const n = Math.min(32, top - floor, HISTORY_SCAN - scanned);
@@ -41,7 +43,8 @@ export async function readHistory(
     let i = n - 1;
     for (; i >= 0; i--) {
       const d = docs[i];
-      if (d && !d.tomb && keep(d)) {
+      if (d && !d.tomb && keep(d) && !shown.has(d.msgId)) {
+        shown.add(d.msgId);
         messages.push(toMessage(d));
         if (messages.length === want) {
           i--;

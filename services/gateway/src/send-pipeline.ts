@@ -56,6 +56,8 @@ export interface SendPipelineOptions {
 const MAX_ATTEMPTS = 25;
 /** See the hint update in flush(): must not exceed the feed's read window (READ_WINDOW). */
 export const HINT_BLOCK = 16;
+/** How far back from a recipient's end a declared retry looks for a copy that lost its idempotency record. */
+export const RETRY_LOOKBACK = 128;
 
 export class SendPipeline {
   private queue: Pending[] = [];
@@ -116,7 +118,9 @@ export class SendPipeline {
     // 1. Declared retries: answer from the first copy when there is one.
     const retries = batch.filter((p) => p.req.retry && p.req.cmid && p.attempts === 0);
     if (retries.length > 0) {
-      const found = await Promise.all(retries.map((p) => store.getDedup(p.req.from, p.req.cmid)));
+      const found = await Promise.all(
+        retries.map(async (p) => (await store.getDedup(p.req.from, p.req.cmid)) ?? (await this.recoverRecord(p))),
+      );
       const answered = new Set<Pending>();
       retries.forEach((p, i) => {
         const d = found[i];
@@ -233,6 +237,35 @@ export class SendPipeline {
     }
     this.settleFollowers(followers, results);
     if (pushed.length > 0) this.opts.onStored(pushed);
+  }
+
+  /**
+   * A declared retry without an idempotency record: either the first copy was
+   * never stored, or it was and its record was not (the store failed, or the
+   * gateway died, between the two inserts — the sender then got no answer and
+   * retries). The second case leaves the copy near the recipient's end, so
+   * the last RETRY_LOOKBACK numbers (and a few past the hint, which may lag)
+   * are read back — one `$in` read — and a copy found there gets its record
+   * now and answers the retry. Only declared retries pay for this.
+   */
+  private async recoverRecord(p: Pending): Promise<DedupDoc | null> {
+    const { store } = this.opts;
+    const { from, to, cmid } = p.req;
+    let end = this.hints.get(to);
+    if (end === undefined) {
+      const c = await store.getCounter(to);
+      end = Math.max(c.seq, c.trimmed);
+    }
+    const lo = Math.max(1, end - RETRY_LOOKBACK + 1);
+    const docs = await store.getRange(to, lo, end + 2 * HINT_BLOCK - lo + 1);
+    const copy = docs.find((d) => d && !d.tomb && d.msgId === p.msgId && d.from === from && d.cmid === cmid);
+    if (!copy) return null;
+    const record: DedupDoc = { _id: dedupId(from, cmid), to, seq: copy.seq, msgId: copy.msgId, sentAt: copy.sentAt };
+    const lost = await store.insertDedup([record]);
+    // Its push may never have gone out (the gateway that stored it died): push it now (a feed drops what it has).
+    this.opts.onStored([copy]);
+    // A concurrent retry wrote it first: answer as that record says.
+    return lost.size > 0 ? store.getDedup(from, cmid) : record;
   }
 
   private settleFollowers(followers: [Pending, Pending][], results: Map<string, SendResult | PlatformError>): void {

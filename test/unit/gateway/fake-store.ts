@@ -32,7 +32,14 @@ export class FakeStore {
     return c;
   }
 
+  /** Idempotency inserts that fail (the store fails between a batch's two inserts). */
+  failDedup = 0;
+
   async insertDedup(docs: DedupDoc[]): Promise<Set<number>> {
+    if (this.failDedup > 0) {
+      this.failDedup--;
+      throw new Error('store connection reset');
+    }
     const c = new Set<number>();
     docs.forEach((d, i) => (this.dedup.has(d._id) ? c.add(i) : this.dedup.set(d._id, { ...d })));
     return c;

@@ -97,6 +97,30 @@ describe('send pipeline', function () {
     assert.equal(live.length, 1, 'an undeclared retry’s copy is withdrawn');
   });
 
+  it('answers a declared retry from a stored copy whose idempotency record was never written', async function () {
+    const store = new FakeStore();
+    const stored: InboxDoc[] = [];
+    const p = pipeline(store, [], stored);
+    for (let i = 0; i < 40; i++) await p.submit(req({ cmid: `old${i}` }));
+    store.failDedup = 1;
+    await assert.rejects(p.submit(req({ cmid: 'x' })), (e: PlatformError) => e.code === 'UNAVAILABLE');
+    assert.equal(store.inbox.get('bob\n41')!.cmid, 'x'); // stored, but no record
+    for (let i = 0; i < 5; i++) await p.submit(req({ cmid: `new${i}` }));
+    // A fresh process (nothing cached) gets the retry.
+    const pushed: InboxDoc[] = [];
+    const r = await pipeline(store, [], pushed).submit(req({ cmid: 'x', retry: true }));
+    assert.deepEqual([r.seq, r.duplicate, r.msg_id], [41, true, store.inbox.get('bob\n41')!.msgId]);
+    assert.equal([...store.inbox.values()].filter((d) => d.cmid === 'x').length, 1);
+    assert.equal(store.dedup.get('alice\nx')!.seq, 41);
+    assert.deepEqual(
+      pushed.map((d) => d.seq),
+      [41],
+    );
+    // A declared retry of a send that was never stored is stored.
+    const fresh = await p.submit(req({ cmid: 'never-seen', retry: true }));
+    assert.deepEqual([fresh.seq, fresh.duplicate], [47, false]);
+  });
+
   it('stores racing copies of one send once', async function () {
     const store = new FakeStore();
     const stored: InboxDoc[] = [];
