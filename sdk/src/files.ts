@@ -230,7 +230,17 @@ export class FileClient {
       }
       try {
         const res = await fetch(url, { headers });
-        if (res.status === 416 && total >= 0 && offset >= total) return offset;
+        if (res.status === 416) {
+          // Nothing at `offset`: done when the caller already has the whole file (a
+          // repeated or finished download), an error when its part is longer than the file.
+          const m = /^bytes \*\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+          const size = m ? Number(m[1]) : total;
+          if (size >= 0 && offset === size) return offset;
+          throw new FileError(
+            416,
+            `cannot resume at byte ${offset}: the file has ${size < 0 ? 'an unknown number of' : size} bytes`,
+          );
+        }
         if (res.status !== 200 && res.status !== 206)
           throw new FileError(res.status, `download failed: ${res.status} ${await res.text()}`);
         if (offset > 0 && res.status === 200) throw new FileError(409, 'the file changed while downloading');

@@ -104,6 +104,17 @@ describe('gateway: the tce CLI', function () {
     assert.equal(down.code, 0, down.stderr);
     assert.match(down.stdout, /\(resumed at 1000\)/);
     assert.ok(fs.readFileSync(target).equals(original), 'downloaded bytes equal the upload');
+    // Again, with the whole file already there: nothing to fetch, the file unchanged.
+    const repeat = await tce('bob', ['download', info.uri, '-o', target]);
+    assert.equal(repeat.code, 0, repeat.stderr);
+    assert.ok(fs.readFileSync(target).equals(original), 'a finished download stays as it was');
+    // A local file longer than the remote one is not a part of it.
+    fs.appendFileSync(target, 'extra');
+    const longer = await tce('bob', ['download', info.uri, '-o', target]);
+    assert.deepEqual(
+      [longer.code, longer.stderr],
+      [1, `tce: cannot resume at byte ${original.length + 5}: the file has ${original.length} bytes\n`],
+    );
 
     const bad = await tce('alice', ['send', 'u_nobody', 'x']);
     assert.deepEqual([bad.code, bad.stderr], [1, 'tce: NOT_FOUND: no such user: u_nobody\n']);
