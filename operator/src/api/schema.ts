@@ -357,7 +357,7 @@ export const platformSpecSchema: JSONSchema = {
             },
           ],
         },
-        staleAfter: duration('Positions older than this are left out of nearby queries.', '10m'),
+        staleAfter: duration('Positions older than this are left out of nearby and within queries.', '15m'),
       }),
       'x-kubernetes-validations': [
         {

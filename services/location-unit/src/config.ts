@@ -29,7 +29,7 @@ export const locationUnitSchema = {
     default: 64,
     min: 1,
     max: 4096,
-    doc: 'Partition count of the `mq_gps` queue (the same for every unit and the gateway).',
+    doc: 'Partition count of the `mq_gps` queue (the same for every unit; the operator and local mode declare the queue with it).',
   },
   staleAfter: {
     env: 'TCE_LOCATION_STALE_AFTER',

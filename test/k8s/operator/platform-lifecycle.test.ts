@@ -527,6 +527,8 @@ describe('operator: a Platform from helm install to delete', function () {
       'platform.name=from-values',
       '--set',
       'platform.spec.locationUnit.replicas=2',
+      '--set',
+      'platform.spec.locationUnit.staleAfter=5m',
     ]);
     assert.equal(r.code, 0, r.stderr);
     await waitFor(
@@ -536,6 +538,9 @@ describe('operator: a Platform from helm install to delete', function () {
         timeoutMs: 30_000,
       },
     );
+    const units = await get<Deployment>('deployment', 'from-values-location-unit', SYSTEM_NS);
+    const env = units!.spec.template.spec.containers[0]!.env ?? [];
+    assert.equal(env.find((e) => e.name === 'TCE_LOCATION_STALE_AFTER')?.value, '5m');
     r = await helm(['uninstall', RELEASE, '-n', SYSTEM_NS]);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(await getJson(kubectl, ['crd', 'platforms.tce.dev']), 'helm keeps crds/ on uninstall');

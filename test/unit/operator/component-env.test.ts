@@ -10,6 +10,11 @@ import {
   operatorEnvNames,
 } from '../../../operator/src/resources/component-env.js';
 import { ctx, platform } from './fixtures.js';
+import { commonSchema, defaultText, parseDuration, type Schema } from '../../../services/runtime/src/config.js';
+import { authOwnSchema } from '../../../services/auth/src/config.js';
+import { fileServiceOwnSchema } from '../../../services/file-service/src/config.js';
+import { locationUnitSchema } from '../../../services/location-unit/src/config.js';
+import { mqSchema } from '../../../services/mq/src/config.js';
 
 const value = (env: V1EnvVar[], name: string): string | undefined => env.find((e) => e.name === name)?.value;
 const ref = (env: V1EnvVar[], name: string): unknown => env.find((e) => e.name === name)?.valueFrom;
@@ -83,7 +88,7 @@ describe('operator component env', function () {
     { key: 'locationUnit', name: 'TCE_MQ_ADDR', want: 'demo-mq:50052' },
     { key: 'locationUnit', name: 'TCE_GPS_PARTITIONS', want: '64' },
     { key: 'locationUnit', spec: { locationUnit: { partitions: 16 } }, name: 'TCE_GPS_PARTITIONS', want: '16' },
-    { key: 'locationUnit', name: 'TCE_LOCATION_STALE_AFTER', want: '10m' },
+    { key: 'locationUnit', name: 'TCE_LOCATION_STALE_AFTER', want: '15m' },
     { key: 'locationUnit', name: 'TCE_ADVERTISE_ADDR', want: '$(POD_IP):50053' },
     { key: 'auth', name: 'TCE_ACCESS_TOKEN_TTL', want: '15m' },
     { key: 'auth', name: 'TCE_REFRESH_TOKEN_TTL', want: '30d' },
@@ -95,6 +100,30 @@ describe('operator component env', function () {
   for (const c of cases) {
     it(`${COMPONENTS[c.key].name}: ${c.name}=${c.want}${c.spec ? ` with ${JSON.stringify(c.spec)}` : ''}`, function () {
       assert.equal(value(operatorEnv(ctx(c.spec), COMPONENTS[c.key]), c.name), c.want);
+    });
+  }
+
+  // A Platform with an empty spec must run each service as its own defaults say
+  // (and as the README's table and local mode do): the tunables the operator
+  // always sets carry the same defaults.
+  const tunables: { key: ComponentKey; schema: Schema; names: string[] }[] = [
+    { key: 'locationUnit', schema: locationUnitSchema, names: ['TCE_LOCATION_STALE_AFTER', 'TCE_GPS_PARTITIONS'] },
+    { key: 'auth', schema: authOwnSchema, names: ['TCE_ACCESS_TOKEN_TTL', 'TCE_REFRESH_TOKEN_TTL'] },
+    { key: 'mq', schema: mqSchema, names: ['TCE_MQ_MAX_MESSAGE_BYTES'] },
+    { key: 'fileService', schema: fileServiceOwnSchema, names: ['TCE_MAX_UPLOAD_BYTES', 'TCE_FILE_RETENTION'] },
+    { key: 'gateway', schema: commonSchema, names: ['TCE_LOG_LEVEL', 'TCE_OPS_PORT', 'TCE_BIND_HOST'] },
+  ];
+  for (const t of tunables) {
+    it(`${COMPONENTS[t.key].name}: the operator's defaults are the service's own (${t.names.join(', ')})`, function () {
+      const env = operatorEnv(ctx(), COMPONENTS[t.key]);
+      for (const name of t.names) {
+        const spec = Object.values(t.schema).find((f) => f.env === name);
+        assert.ok(spec, `${name} is in the service's schema`);
+        const got = value(env, name);
+        assert.ok(got !== undefined, `${name} is set`);
+        if (spec.type === 'duration') assert.equal(parseDuration(got), spec.default, name);
+        else assert.equal(got, defaultText(spec), name);
+      }
     });
   }
 
