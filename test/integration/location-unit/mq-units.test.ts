@@ -175,6 +175,76 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
     }
   }
 
+  const WORLD = { min_lon: -180, min_lat: -90, max_lon: 180, max_lat: 90 };
+
+  /**
+   * Queries through `ports` in a loop until `during` resolves (nothing is
+   * published meanwhile, so brute force is exact): every answer is either
+   * complete and equal to brute force, or marked partial with the missing
+   * partitions named. Returns how many of each it saw.
+   */
+  async function queryWhile(ports: number[], during: Promise<unknown>): Promise<{ complete: number; partial: number }> {
+    let done = false;
+    const r = during.finally(() => (done = true));
+    const seen = { complete: 0, partial: 0 };
+    const proxies = ports.map((port) => new ILocationUnitProxy(`127.0.0.1:${port}`));
+    const check = (partial: boolean, missing: number[], exact: () => void): void => {
+      if (partial) {
+        assert.ok(missing.length > 0, 'a partial answer names its missing partitions');
+        seen.partial++;
+      } else {
+        exact();
+        seen.complete++;
+      }
+    };
+    try {
+      for (let q = 0; !done; q++) {
+        const p = proxies[q % proxies.length]!;
+        const lon = 8 + rnd() * 0.4;
+        const lat = 47 + rnd() * 0.4;
+        const radius = 2000 + rnd() * 8000;
+        const limit = 1 + Math.floor(rnd() * 60);
+        const near = await p.nearby(lon, lat, radius, limit);
+        check(near.partial, near.missing_partitions, () =>
+          assert.deepEqual(
+            near.hits.map((h) => ({ userId: h.user_id, d: h.distance_m })),
+            bruteNearby(latest.values(), lon, lat, radius, limit, now - 3_600_000),
+          ),
+        );
+        const all = await p.within(WORLD, 1000);
+        check(all.partial, all.missing_partitions, () =>
+          assert.deepEqual(
+            all.hits.map((h) => h.user_id),
+            bruteWithin(latest.values(), WORLD, 1000, now - 3_600_000),
+          ),
+        );
+      }
+    } finally {
+      for (const p of proxies) p.close();
+    }
+    await r;
+    return seen;
+  }
+
+  /** Resolves once `within` over the world is complete through each of `ports` (a handoff has ended). */
+  async function untilComplete(what: string, ports: number[]): Promise<void> {
+    await waitFor(
+      what,
+      async () => {
+        for (const port of ports) {
+          const p = new ILocationUnitProxy(`127.0.0.1:${port}`);
+          try {
+            if ((await p.within(WORLD, 1)).partial) return false;
+          } finally {
+            p.close();
+          }
+        }
+        return true;
+      },
+      { timeoutMs: 90_000, intervalMs: 200 },
+    );
+  }
+
   /** Publishes continuously until `during` resolves. */
   async function ingestWhile(during: Promise<unknown>): Promise<void> {
     let done = false;
@@ -187,6 +257,28 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
     for (let i = 0; i < 3; i++) await addUnit();
     await publish(2000);
     await settled('3 units to hold every point');
+  });
+
+  it('queries while partitions move (3 → 4 → 3 units) are complete and exact, or marked partial', async function () {
+    const asking = [...units.keys()];
+    const up = await queryWhile(
+      asking,
+      (async () => {
+        const port = await addUnit();
+        await untilComplete('the 4th unit to take its partitions', [...asking, port]);
+      })(),
+    );
+    const fourth = [...units.keys()].find((p) => !asking.includes(p))!;
+    const down = await queryWhile(
+      asking,
+      (async () => {
+        await units.get(fourth)!.stop();
+        units.delete(fourth);
+        await untilComplete('the 3 units to take the 4th unit’s partitions back', asking);
+      })(),
+    );
+    assert.ok(up.complete + up.partial > 0 && down.complete + down.partial > 0, 'queries ran during both handoffs');
+    await settled('3 units after the handoffs');
   });
 
   it('scales 3 → 5 → 2 while ingesting; after each rebalance results are exact and nothing acknowledged is lost', async function () {
