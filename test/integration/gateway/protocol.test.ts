@@ -44,6 +44,7 @@ describe('gateway: device protocol', function () {
     });
     strict = await p.startGateway('proto-strict', {
       TCE_GATEWAY_LOGIN_TIMEOUT: '1s',
+      TCE_GATEWAY_PUSH_TIMEOUT: '1s',
       TCE_GATEWAY_MAX_SEND_QUEUE: '4096',
       TCE_GATEWAY_MAX_FRAME: '16384',
     });
@@ -389,6 +390,38 @@ describe('gateway: device protocol', function () {
         code: CloseCode.TOKEN_EXPIRED,
         reason: 'access token expired; renew it with ISession.authenticate or IAuthServer.refresh',
       });
+    });
+
+    it('closes with 4007 a device whose onMessage fails or never returns; the message comes again', async function () {
+      const sam = await connect(strict.url, { token: tokenFor(p, 'sam', 's1') });
+      const send = async (text: string): Promise<void> => {
+        const f = await sam.call(IFACES.messages, 'send', ['rita', JSON.stringify([{ type: 'text', text }]), '']);
+        assert.equal(f.kind, FrameKind.RETURN, f.error_message);
+      };
+      // 1. The device answers the push with an error.
+      const failing = await connect(strict.url, { token: tokenFor(p, 'rita', 'r1') });
+      failing.failCalls = { error_code: 'INTERNAL', error_message: 'the app crashed' };
+      await failing.call(IFACES.session, 'whoami', []);
+      await send('first');
+      assert.deepEqual(await failing.waitClosed(), {
+        code: 4007,
+        reason: 'delivery failed: the app crashed',
+      });
+      // 2. Next time it does not answer at all (TCE_GATEWAY_PUSH_TIMEOUT 1 s here).
+      const silent = await connect(strict.url, { token: tokenFor(p, 'rita', 'r1') });
+      silent.autoAnswer = false;
+      await silent.call(IFACES.session, 'whoami', []);
+      await waitFor('the unacked message pushed again', () => silent.pushedTexts().includes('first'));
+      const closed = await silent.waitClosed();
+      assert.equal(closed.code, 4007);
+      // 3. A device that returns the push gets it once more; that return is the ack.
+      const good = await connect(strict.url, { token: tokenFor(p, 'rita', 'r1') });
+      await good.call(IFACES.session, 'whoami', []);
+      await waitFor('the message delivered', () => good.pushedTexts().includes('first'));
+      await send('second');
+      await waitFor('the next message', () => good.pushedTexts().includes('second'));
+      assert.deepEqual(good.pushedTexts(), ['first', 'second']);
+      await assertAlive(strict);
     });
 
     it('disconnects a device that stops reading once its send queue passes the bound (4004)', async function () {

@@ -13,14 +13,14 @@ export class RawClient {
     ws.on('message', (data: Buffer) => {
       const f = decodeFrame(new Uint8Array(data));
       this.frames.push(f);
-      // Answer the platform's calls (ITerminal) like a well-behaved device.
+      // Answer the platform's calls (ITerminal) like a well-behaved device, or as told.
       if (f.kind === FrameKind.CALL && this.autoAnswer) {
         ws.send(
-          encodeFrame({
-            id: f.id,
-            kind: FrameKind.RETURN,
-            payload: codec.encodeResponse(f.iface, f.method, undefined),
-          }),
+          encodeFrame(
+            this.failCalls
+              ? { id: f.id, kind: FrameKind.ERROR, ...this.failCalls }
+              : { id: f.id, kind: FrameKind.RETURN, payload: codec.encodeResponse(f.iface, f.method, undefined) },
+          ),
         );
       }
     });
@@ -28,7 +28,20 @@ export class RawClient {
     ws.on('error', () => undefined);
   }
 
+  /** False: the platform's calls get no answer at all. */
   autoAnswer = true;
+  /** Set: the platform's calls are answered with this error instead of a return. */
+  failCalls: { error_code: string; error_message: string } | undefined;
+
+  /** The texts of the messages pushed to this device so far (onMessage calls). */
+  pushedTexts(): string[] {
+    return this.frames
+      .filter((f) => f.kind === FrameKind.CALL && f.method === 'onMessage')
+      .map((f) => {
+        const msg = codec.decodeRequest(f.iface, f.method, f.payload).msg as { mime_text: string };
+        return (JSON.parse(msg.mime_text) as { text: string }[])[0]!.text;
+      });
+  }
 
   static open(url: string, opts: { headers?: Record<string, string>; origin?: string } = {}): Promise<RawClient> {
     const ws = new WebSocket(url, { headers: opts.headers, origin: opts.origin, perMessageDeflate: false });
