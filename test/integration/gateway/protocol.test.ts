@@ -16,6 +16,7 @@ describe('gateway: device protocol', function () {
   let p: Platform;
   let gw: Gateway;
   let strict: Gateway;
+  let retaining: Gateway;
   let limited: Gateway;
   let mongo: MongoClient;
   const open: RawClient[] = [];
@@ -47,6 +48,10 @@ describe('gateway: device protocol', function () {
       TCE_GATEWAY_PUSH_TIMEOUT: '1s',
       TCE_GATEWAY_MAX_SEND_QUEUE: '4096',
       TCE_GATEWAY_MAX_FRAME: '16384',
+    });
+    retaining = await p.startGateway('proto-retain', {
+      TCE_GATEWAY_INBOX_RETENTION: '5s',
+      TCE_GATEWAY_SWEEP_INTERVAL: '300ms',
     });
     mongo = new MongoClient(p.store.url);
     await mongo.connect();
@@ -422,6 +427,38 @@ describe('gateway: device protocol', function () {
       await waitFor('the next message', () => good.pushedTexts().includes('second'));
       assert.deepEqual(good.pushedTexts(), ['first', 'second']);
       await assertAlive(strict);
+    });
+
+    it('tells a device what retention deleted before it saw it (onReset), then pushes the rest', async function () {
+      const tess = await connect(retaining.url, { token: tokenFor(p, 'tess', 't1') });
+      const send = async (text: string): Promise<number> => {
+        const f = await tess.call(IFACES.messages, 'send', ['olga', JSON.stringify([{ type: 'text', text }]), '']);
+        return (decodeValue(IFACES.messages, 'send', f) as { seq: number }).seq;
+      };
+      assert.deepEqual([await send('old1'), await send('old2')], [1, 2]);
+      // Olga is offline; retention (5 s here) deletes both and records how far it deleted.
+      await waitFor(
+        'retention to delete the old messages',
+        async () =>
+          ((
+            await mongo
+              .db()
+              .collection('gw_inbox_counters')
+              .findOne({ _id: 'olga' as never })
+          )?.trimmed ?? 0) >= 2,
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      assert.equal(await send('new1'), 3);
+      const olga = await connect(retaining.url, { token: tokenFor(p, 'olga', 'o1') });
+      await olga.call(IFACES.session, 'whoami', []);
+      await waitFor('the newer message', () => olga.pushedTexts().includes('new1'));
+      const calls = olga.frames.filter((f) => f.kind === FrameKind.CALL);
+      assert.deepEqual(
+        calls.map((f) => f.method),
+        ['onReset', 'onMessage'],
+      );
+      assert.equal(Number(codec.decodeRequest(calls[0]!.iface, 'onReset', calls[0]!.payload).first_available_seq), 3);
+      assert.deepEqual(olga.pushedTexts(), ['new1']);
     });
 
     it('disconnects a device that stops reading once its send queue passes the bound (4004)', async function () {
