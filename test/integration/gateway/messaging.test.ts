@@ -58,6 +58,31 @@ describe('gateway: messaging across replicas', function () {
     assert.ok(receipts.every((r) => r.by_user === b.userId && r.state === 'delivered'));
   });
 
+  it('sends each push only to the replica holding the recipient: a third replica gets no notice', async function () {
+    const third = await p.startGateway('gw-3');
+    const inNotices = async (opsPort: number): Promise<number> => {
+      const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+      return [...text.matchAll(/^tce_gateway_notices_total\{[^}]*direction="in"[^}]*\} (\d+)/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
+    };
+    try {
+      const a = track(await newUser(g1, 'amy'));
+      const b = track(await newUser(g2, 'ben'));
+      for (let i = 0; i < 5; i++) await a.device.client.send(b.userId, text(`to ben ${i}`));
+      for (let i = 0; i < 5; i++) await b.device.client.send(a.userId, text(`to amy ${i}`));
+      await b.device.waitFor(5);
+      await a.device.waitFor(5);
+      const receiving = p.gateways.find((g) => g.id === 'gw-2')!;
+      assert.ok((await inNotices(receiving.proc.opsPort)) > 0, 'the recipient’s replica got its pushes as notices');
+      assert.equal(await inNotices(third.proc.opsPort), 0);
+    } finally {
+      await third.proc.stop();
+      p.gateways.splice(p.gateways.indexOf(third), 1);
+    }
+  });
+
   it('an offline device gets everything in order, exactly once, when it comes back', async function () {
     const a = track(await newUser(g1, 'amy'));
     const b = track(await newUser(g2, 'ben', 'ben-phone'));
