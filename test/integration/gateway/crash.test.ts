@@ -4,6 +4,7 @@
 // bound and is swept.
 import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
+import type { Presence } from '../../../proto/gen/ts/messaging.js';
 import { PRESENCE_COLLECTION, type PresenceDoc } from '../../../services/gateway/src/presence-store.js';
 import { waitFor } from '../../support/index.js';
 import { newUser, twoGatewaySuite, type Device, type Platform } from './platform.js';
@@ -63,6 +64,9 @@ describe('gateway: crashes', function () {
     const watcher = await newUser(live.url, 'watcher');
     const lonely = await newUser(other.url, 'lonely');
     track(watcher.device, lonely.device);
+    const events: Presence[] = [];
+    watcher.device.client.on('presence', (ev: Presence) => events.push(ev));
+    // Asking also subscribes the watcher to the user's online/offline events.
     const [before] = await watcher.device.client.presence([lonely.userId]);
     assert.equal(before!.online, true);
     await other.proc.kill9();
@@ -84,5 +88,7 @@ describe('gateway: crashes', function () {
     } finally {
       await mongo.close();
     }
+    // The sweep that removed them told the watcher (TTL 4 s and a 1 s sweep here).
+    await waitFor('the watcher’s offline event', () => events.some((e) => e.user_id === lonely.userId && !e.online));
   });
 });
