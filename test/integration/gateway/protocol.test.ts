@@ -429,6 +429,35 @@ describe('gateway: device protocol', function () {
       await assertAlive(strict);
     });
 
+    it('acks pushes with IMessageServer.ack and pushes again from resume(after_seq)', async function () {
+      const ada = await connect(gw.url, { token: tokenFor(p, 'ada', 'a1') });
+      for (let i = 1; i <= 5; i++) {
+        const f = await ada.call(IFACES.messages, 'send', [
+          'ike',
+          JSON.stringify([{ type: 'text', text: `m${i}` }]),
+          '',
+        ]);
+        assert.equal(f.kind, FrameKind.RETURN, f.error_message);
+      }
+      // A device that does not return its pushes but acks the first two explicitly.
+      const first = await connect(gw.url, { token: tokenFor(p, 'ike', 'i1') });
+      first.autoAnswer = false;
+      await first.call(IFACES.session, 'whoami', []);
+      await waitFor('five pushes', () => first.pushedTexts().length === 5);
+      assert.equal((await first.call(IFACES.messages, 'ack', [2])).kind, FrameKind.RETURN);
+      first.ws.close(1000);
+      await first.waitClosed();
+      // The next connection starts after the acked two.
+      const next = await connect(gw.url, { token: tokenFor(p, 'ike', 'i1') });
+      await next.call(IFACES.session, 'whoami', []);
+      await waitFor('the three unacked pushes', () => next.pushedTexts().length === 3);
+      assert.deepEqual(next.pushedTexts(), ['m3', 'm4', 'm5']);
+      // resume(after_seq) pushes everything after it again.
+      assert.equal((await next.call(IFACES.messages, 'resume', [3])).kind, FrameKind.RETURN);
+      await waitFor('the pushes after 3 again', () => next.pushedTexts().length === 5);
+      assert.deepEqual(next.pushedTexts(), ['m3', 'm4', 'm5', 'm4', 'm5']);
+    });
+
     it('tells a device what retention deleted before it saw it (onReset), then pushes the rest', async function () {
       const tess = await connect(retaining.url, { token: tokenFor(p, 'tess', 't1') });
       const send = async (text: string): Promise<number> => {
