@@ -156,6 +156,53 @@ describe('location units (static sharding): map-reduce equals brute force', func
     assert.equal(l.hits[0]?.time, now - 2 * 3_600_000);
   });
 
+  it('answers like brute force across the antimeridian and next to the poles', async function () {
+    const edge: { user_id: string; lon: number; lat: number; time: number }[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t = now - Math.floor(rnd() * 100_000);
+      // A band on both sides of ±180°, and caps around both poles (any longitude).
+      const lon = 179.7 + rnd() * 0.6;
+      edge.push({ user_id: `am-${i}`, lon: lon > 180 ? lon - 360 : lon, lat: -1 + rnd() * 2, time: t });
+      edge.push({ user_id: `np-${i}`, lon: -180 + rnd() * 360, lat: 89.8 + rnd() * 0.2, time: t });
+      edge.push({ user_id: `sp-${i}`, lon: -180 + rnd() * 360, lat: -90 + rnd() * 0.2, time: t });
+    }
+    await report(edge);
+    const near: [number, number, number, number][] = [
+      [180, 0, 20_000, 40],
+      [-179.95, 0.5, 30_000, 100],
+      [179.99, -0.9, 15_000, 10],
+      [0, 90, 15_000, 60],
+      [137, 89.9, 25_000, 500],
+      [-45, -90, 10_000, 30],
+      [90, -89.85, 40_000, 1000],
+    ];
+    for (const [i, [lon, lat, r, limit]] of near.entries()) {
+      const got = await proxies[i % proxies.length]!.nearby(lon, lat, r, limit);
+      assert.equal(got.partial, false);
+      assert.ok(got.hits.length > 0, `nearby(${lon}, ${lat}) found something`);
+      assert.deepEqual(
+        got.hits.map((h) => ({ userId: h.user_id, d: h.distance_m })),
+        bruteNearby(latest.values(), lon, lat, r, limit, now - 3_600_000),
+        `nearby(${lon}, ${lat}, ${r}, ${limit})`,
+      );
+    }
+    const rects = [
+      { min_lon: 179.8, min_lat: -0.5, max_lon: -179.8, max_lat: 0.5 }, // across ±180°
+      { min_lon: -180, min_lat: 89.9, max_lon: 180, max_lat: 90 },
+      { min_lon: 10, min_lat: -90, max_lon: 100, max_lat: -89.9 },
+    ];
+    for (const [i, rect] of rects.entries()) {
+      const got = await proxies[i % proxies.length]!.within(rect, 1000);
+      assert.equal(got.partial, false);
+      assert.ok(got.hits.length > 0, `within(${JSON.stringify(rect)}) found something`);
+      assert.deepEqual(
+        got.hits.map((h) => h.user_id),
+        bruteWithin(latest.values(), rect, 1000, now - 3_600_000),
+        `within(${JSON.stringify(rect)})`,
+      );
+    }
+  });
+
   it('pages a track from the store', async function () {
     const t0 = now - 500_000;
     await report(
@@ -186,6 +233,39 @@ describe('location units (static sharding): map-reduce equals brute force', func
       ['lat 91', () => p.nearby(0, 91, 100, 10), 'lat must be a number between -90 and 90, got 91'],
       ['lon -181', () => p.nearby(-181, 0, 100, 10), 'lon must be a number between -180 and 180, got -181'],
       ['lon NaN', () => p.nearby(NaN, 0, 100, 10), 'lon must be a number between -180 and 180, got NaN'],
+      ['lon 181', () => p.nearby(181, 0, 100, 10), 'lon must be a number between -180 and 180, got 181'],
+      ['lat -91', () => p.nearby(0, -91, 100, 10), 'lat must be a number between -90 and 90, got -91'],
+      ['lat NaN', () => p.nearby(0, NaN, 100, 10), 'lat must be a number between -90 and 90, got NaN'],
+      [
+        'radius NaN',
+        () => p.nearby(0, 0, NaN, 10),
+        "radius_m must be greater than 0 and at most 20015114 (half the earth's circumference), got NaN",
+      ],
+      [
+        'radius -5',
+        () => p.nearby(0, 0, -5, 10),
+        "radius_m must be greater than 0 and at most 20015114 (half the earth's circumference), got -5",
+      ],
+      [
+        'radius Infinity',
+        () => p.nearby(0, 0, Infinity, 10),
+        "radius_m must be greater than 0 and at most 20015114 (half the earth's circumference), got Infinity",
+      ],
+      [
+        'rect lon NaN',
+        () => p.within({ min_lon: NaN, min_lat: 0, max_lon: 1, max_lat: 1 }, 10),
+        'rect.min_lon must be a number between -180 and 180, got NaN',
+      ],
+      [
+        'rect lon 190',
+        () => p.within({ min_lon: 0, min_lat: 0, max_lon: 190, max_lat: 1 }, 10),
+        'rect.max_lon must be a number between -180 and 180, got 190',
+      ],
+      [
+        'rect lat 95',
+        () => p.within({ min_lon: 0, min_lat: 0, max_lon: 1, max_lat: 95 }, 10),
+        'rect.max_lat must be a number between -90 and 90, got 95',
+      ],
       [
         'radius 0',
         () => p.nearby(0, 0, 0, 10),
