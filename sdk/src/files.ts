@@ -34,6 +34,8 @@ export interface UploadOptions {
   uploadUrl?: string;
   /** Told the tus URL as soon as it exists (persist it to resume after a restart). */
   onUploadUrl?(url: string): void;
+  /** Told where the server has the upload before the first chunk is sent (> 0 when resuming). */
+  onStart?(offset: number): void;
 }
 
 export interface DownloadSink {
@@ -137,6 +139,7 @@ export class FileClient {
     const chunk = opts.chunkBytes ?? 1024 * 1024;
     const retries = opts.retries ?? 8;
     let offset = await this.offsetOf(url);
+    opts.onStart?.(offset);
     let failures = 0;
     while (offset < src.size) {
       try {

@@ -4,7 +4,7 @@
 //   tce send <user id> hello there         prints the stored message's seq and id
 //   tce recv [--count N] [--timeout 30s]   prints messages as they arrive (acks them)
 //   tce group create|send|list|show|add|leave|history …   group conversations
-//   tce upload <file> [--to <user id>]     resumable upload; prints the file's JSON
+//   tce upload <file> [--to <user id>]     resumable upload (run again: resumes); prints the file's JSON
 //   tce download <id|uri> [-o file]        resumes a partial file
 //   tce gps <lon> <lat>  /  tce nearby <lon> <lat> [--radius m]
 //   tce mq …                               EasyMQ administration (services/mq)
@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import type { Group } from '../../../proto/gen/ts/messaging.js';
 import { TceClient, type ReceivedMessage } from '../client.js';
 import { TceError } from '../errors.js';
-import type { ChunkSource } from '../files.js';
+import { FileError, type ChunkSource, type FileInfo } from '../files.js';
 import { plainText, type MimeText } from '../../../services/gateway/src/mimetext.js';
 
 export interface CliIo {
@@ -44,7 +44,7 @@ commands:
   group leave <group id>                                   leave a group
   group history <group id> [--limit N] [--before SEQ]      a group's messages, newest first
   presence <user id…>                                      online state of users
-  upload <file> [--to <user id>] [--name N] [--type T]     upload (resumable); prints the file's JSON
+  upload <file> [--to <user id>] [--name N] [--type T]     upload; run again after an interruption, it resumes
   download <id|/files/id> [-o FILE]                        download (resumes a partial FILE)
   gps <lon> <lat> [--speed M/S] [--direction DEG]          report a position
   nearby <lon> <lat> [--radius M] [--limit N]              who is near a point
@@ -129,10 +129,41 @@ function load(env: NodeJS.ProcessEnv): Saved {
 }
 
 function save(env: NodeJS.ProcessEnv, s: Saved): void {
+  writeState(env, 'session.json', s);
+}
+
+function writeState(env: NodeJS.ProcessEnv, name: string, value: unknown): void {
   fs.mkdirSync(home(env), { recursive: true, mode: 0o700 });
-  const file = path.join(home(env), 'session.json');
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(s, null, 2), { mode: 0o600 });
+  const file = path.join(home(env), name);
+  fs.writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2), { mode: 0o600 });
   fs.renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * Uploads started and not finished, by file (absolute path, size and mtime:
+ * a changed file starts over), so `tce upload` run again resumes at the
+ * server's offset.
+ */
+type PendingUploads = Record<string, string>;
+
+function pendingUploads(env: NodeJS.ProcessEnv): PendingUploads {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(home(env), 'uploads.json'), 'utf8')) as PendingUploads;
+  } catch {
+    return {};
+  }
+}
+
+function setPendingUpload(env: NodeJS.ProcessEnv, key: string, url: string | undefined): void {
+  const all = pendingUploads(env);
+  if (url === undefined) delete all[key];
+  else all[key] = url;
+  writeState(env, 'uploads.json', all);
+}
+
+function uploadKey(file: string): string {
+  const st = fs.statSync(file);
+  return `${path.resolve(file)}|${st.size}|${st.mtimeMs}`;
 }
 
 const str = (v: string | true | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -340,13 +371,30 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
         if (!file) throw new UsageError('upload <file>');
         await client.connect();
         const src = await fileSource(file);
-        try {
-          const info = await client.files().upload(src, {
+        const key = uploadKey(file);
+        const upload = (uploadUrl: string | undefined): Promise<FileInfo> =>
+          client.files().upload(src, {
             name: str(flags.name) ?? path.basename(file),
             contentType: str(flags.type),
             to: str(flags.to),
             resumable: true,
+            uploadUrl,
+            onUploadUrl: (url) => setPendingUpload(env, key, url),
+            onStart: (offset) => {
+              if (offset > 0) process.stderr.write(`resumed at ${offset} of ${src.size} bytes\n`);
+            },
           });
+        try {
+          const earlier = pendingUploads(env)[key];
+          let info: FileInfo;
+          try {
+            info = await upload(earlier);
+          } catch (err) {
+            // The server no longer has the earlier upload (expired or finished elsewhere): start over.
+            if (!earlier || !(err instanceof FileError) || (err.status !== 404 && err.status !== 410)) throw err;
+            info = await upload(undefined);
+          }
+          setPendingUpload(env, key, undefined);
           out(`${JSON.stringify(info)}\n`);
         } finally {
           await src.close();

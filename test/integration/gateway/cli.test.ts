@@ -3,11 +3,12 @@
 // send, receive, presence, history, and a file handed over through the file
 // service (resumable upload, resumed download).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort, startService, waitFor, type ServiceProcess } from '../../support/index.js';
+import { freePort, repoRoot, startService, waitFor, type ServiceProcess } from '../../support/index.js';
 import { startPlatform, tceAs, type Platform } from './platform.js';
 
 describe('gateway: the tce CLI', function () {
@@ -120,5 +121,62 @@ describe('gateway: the tce CLI', function () {
     assert.deepEqual([bad.code, bad.stderr], [1, 'tce: NOT_FOUND: no such user: u_nobody\n']);
     const usage = await tce('alice', ['frobnicate']);
     assert.equal(usage.code, 2);
+  });
+
+  it('resumes an interrupted upload where the file service has it', async function () {
+    const suffix = crypto.randomBytes(2).toString('hex');
+    assert.equal((await tce('uma', ['register', `uma${suffix}`])).code, 0);
+    assert.equal((await tce('uma', ['login', `uma${suffix}`])).code, 0);
+    const home = path.join(dir, 'uma');
+    const file = path.join(dir, 'big.bin');
+    const original = crypto.randomBytes(32 * 1024 * 1024);
+    fs.writeFileSync(file, original);
+    // The first run is killed (-9) once the service has part of the file.
+    const first = spawn(process.execPath, [path.join(repoRoot, 'bin', 'tce.js'), 'upload', file, '--url', url], {
+      env: { ...process.env, TCE_HOME: home },
+      stdio: 'ignore',
+    });
+    try {
+      const uploadUrl = await waitFor(
+        'the upload URL kept in $TCE_HOME',
+        () => {
+          try {
+            return Object.values(JSON.parse(fs.readFileSync(path.join(home, 'uploads.json'), 'utf8')) as object)[0] as
+              string | undefined;
+          } catch {
+            return undefined;
+          }
+        },
+        { timeoutMs: 30_000, intervalMs: 10 },
+      );
+      const token = (JSON.parse(fs.readFileSync(path.join(home, 'session.json'), 'utf8')) as { accessToken: string })
+        .accessToken;
+      await waitFor(
+        'part of the file at the service',
+        async () => {
+          const res = await fetch(uploadUrl, {
+            method: 'HEAD',
+            headers: { authorization: `Bearer ${token}`, 'tus-resumable': '1.0.0' },
+          });
+          return Number(res.headers.get('upload-offset') ?? 0) > 0;
+        },
+        { timeoutMs: 30_000, intervalMs: 10 },
+      );
+    } finally {
+      first.kill('SIGKILL');
+    }
+    const again = await tce('uma', ['upload', file]);
+    assert.equal(again.code, 0, again.stderr);
+    const m = /^resumed at (\d+) of 33554432 bytes\n$/.exec(again.stderr);
+    assert.ok(m && Number(m[1]) > 0 && Number(m[1]) < original.length, `stderr: ${again.stderr}`);
+    const info = JSON.parse(again.stdout) as { size: number; sha256: string };
+    assert.deepEqual(
+      [info.size, info.sha256],
+      [original.length, crypto.createHash('sha256').update(original).digest('hex')],
+    );
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(home, 'uploads.json'), 'utf8')), {});
+    // A third run starts a new upload (nothing pending any more).
+    const third = await tce('uma', ['upload', file]);
+    assert.deepEqual([third.code, third.stderr], [0, '']);
   });
 });
