@@ -304,7 +304,14 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
     await addUnit();
     await settled('3 units again');
     const victim = [...units.keys()][0]!;
-    await ingestWhile(units.get(victim)!.kill9());
+    // Killed in the middle of a steady stream (not between bursts): points are in its hands.
+    const from = published.size;
+    await ingestWhile(
+      (async () => {
+        await waitFor('ingest under way', () => published.size >= from + 1000, { timeoutMs: 60_000, intervalMs: 5 });
+        await units.get(victim)!.kill9();
+      })(),
+    );
     units.delete(victim);
     await publish(300);
     await settled('the survivors to take the partitions over');
