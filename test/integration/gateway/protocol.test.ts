@@ -81,6 +81,7 @@ describe('gateway: device protocol', function () {
       const r = await refusal(gw.url, { origin: 'https://evil.example.net' });
       assert.equal(r.status, 403);
       assert.equal(r.body, 'origin not allowed: https://evil.example.net');
+      await assertAlive(gw);
     });
 
     it('accepts a listed Origin, the same origin, and clients without Origin', async function () {
@@ -203,6 +204,7 @@ describe('gateway: device protocol', function () {
         gateway_id: string;
       };
       assert.deepEqual([s.user_id, s.device_id, s.gateway_id], ['dave', 'd1', 'proto-1']);
+      await assertAlive(gw);
     });
 
     it('refuses a bad token over the connection and another user on a bound connection', async function () {
@@ -495,6 +497,14 @@ describe('gateway: device protocol', function () {
       await c.call(IFACES.session, 'whoami', []);
       // Stop reading; keep asking for answers that pile up at the gateway.
       (c.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      // A message for the device while it does not read: its push is queued, then dropped with the connection.
+      const olaf = await connect(strict.url, { token: tokenFor(p, 'olaf', 'o1') });
+      const sent = await olaf.call(IFACES.messages, 'send', [
+        'nora',
+        JSON.stringify([{ type: 'text', text: 'kept' }]),
+        '',
+      ]);
+      assert.equal(sent.kind, FrameKind.RETURN, sent.error_message);
       const big = 'x'.repeat(15_000);
       for (let i = 0; i < 20; i++) {
         c.send(
@@ -528,6 +538,10 @@ describe('gateway: device protocol', function () {
         },
         { timeoutMs: 60_000, intervalMs: 100 },
       );
+      // The message stayed in the inbox: the device's next connection gets it.
+      const back = await connect(strict.url, { token: tokenFor(p, 'nora', 'n1') });
+      await back.call(IFACES.session, 'whoami', []);
+      await waitFor('the message kept for the slow device', () => back.pushedTexts().includes('kept'));
       await assertAlive(strict);
     });
   });
