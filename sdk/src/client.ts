@@ -33,6 +33,7 @@ import { Emitter } from './emitter.js';
 import { TceError, isRetryable } from './errors.js';
 import { FileClient } from './files.js';
 import { RpcPeer, type CallOptions } from './peer.js';
+import type { Args, Iface, Method, Result } from './device-api.js';
 import { codec, CloseCode, IFACES } from './protocol.js';
 import { openSocket, toBytes, type OpenOptions, type SocketLike } from './transport.js';
 
@@ -216,6 +217,16 @@ export class TceClient extends Emitter<ClientEvents> {
     }) as Promise<T>;
   }
 
+  /** An IDL method of a device-facing interface, its parameters and result checked against the IDL. */
+  invoke<I extends Iface, M extends Method<I>>(
+    iface: I,
+    method: M,
+    args: Args<I, M>,
+    opts: CallOptions = {},
+  ): Promise<Result<I, M>> {
+    return this.call<Result<I, M>>(iface, method, args, opts);
+  }
+
   oneway(iface: string, method: string, args: readonly unknown[], opts: CallOptions = {}): void {
     if (!this.peer) throw new TceError('UNAVAILABLE', 'not connected');
     this.peer.oneway(iface, method, args, opts);
@@ -224,13 +235,13 @@ export class TceClient extends Emitter<ClientEvents> {
   async register(info: Partial<UserInfo> & { username: string; password: string }): Promise<string> {
     await this.ready();
     const full: UserInfo = { display_name: '', email: '', ...info };
-    return this.call<string>(IFACES.auth, 'registerUser', [full]);
+    return this.invoke(IFACES.auth, 'registerUser', [full]);
   }
 
   /** Logs in over the connection; the gateway binds the connection to the new session. */
   async login(user: string, password: string): Promise<Token> {
     await this.ready();
-    const token = await this.call<Token>(IFACES.auth, 'userAuth', [user, password, this.opts.deviceType ?? 'sdk'], {
+    const token = await this.invoke(IFACES.auth, 'userAuth', [user, password, this.opts.deviceType ?? 'sdk'], {
       extra: this.opts.deviceId ? { 'device-id': this.opts.deviceId } : {},
     });
     this.setToken(token);
@@ -251,7 +262,7 @@ export class TceClient extends Emitter<ClientEvents> {
   }
 
   async logout(allDevices = false): Promise<void> {
-    await this.call(IFACES.auth, 'logout', [this.token?.refresh_token ?? '', allDevices]);
+    await this.invoke(IFACES.auth, 'logout', [this.token?.refresh_token ?? '', allDevices]);
     this.token = undefined;
   }
 
@@ -296,51 +307,51 @@ export class TceClient extends Emitter<ClientEvents> {
 
   /** Messages received by this user, newest first; pass next_before_seq for older pages. */
   history(peer = '', beforeSeq = 0, limit = 20): Promise<HistoryPage> {
-    return this.call<HistoryPage>(IFACES.messages, 'history', [peer, beforeSeq, limit]);
+    return this.invoke(IFACES.messages, 'history', [peer, beforeSeq, limit]);
   }
 
   /** Creates a group of the caller and `members` (user ids; at most 1000 per call). */
   createGroup(name: string, members: string[] = []): Promise<Group> {
-    return this.call<Group>(IFACES.messages, 'createGroup', [name, members]);
+    return this.invoke(IFACES.messages, 'createGroup', [name, members]);
   }
 
   /** A group's messages, newest first; pass next_before_seq for older pages (members only). */
   groupHistory(groupId: string, beforeSeq = 0, limit = 20): Promise<HistoryPage> {
-    return this.call<HistoryPage>(IFACES.messages, 'groupHistory', [groupId, beforeSeq, limit]);
+    return this.invoke(IFACES.messages, 'groupHistory', [groupId, beforeSeq, limit]);
   }
 
   /** The groups the caller is a member of. */
   groups(): Promise<Group[]> {
-    return this.call<Group[]>(IFACES.messages, 'groups', []);
+    return this.invoke(IFACES.messages, 'groups', []);
   }
 
   /** The group with its members (members only). */
   group(groupId: string): Promise<Group> {
-    return this.call<Group>(IFACES.messages, 'group', [groupId]);
+    return this.invoke(IFACES.messages, 'group', [groupId]);
   }
 
   /** Adds users to a group the caller is a member of; they get the messages stored from then on. */
   addMembers(groupId: string, members: string[]): Promise<Group> {
-    return this.call<Group>(IFACES.messages, 'addMembers', [groupId, members]);
+    return this.invoke(IFACES.messages, 'addMembers', [groupId, members]);
   }
 
   leaveGroup(groupId: string): Promise<void> {
-    return this.call(IFACES.messages, 'leaveGroup', [groupId]);
+    return this.invoke(IFACES.messages, 'leaveGroup', [groupId]);
   }
 
   presence(userIds: string[]): Promise<Presence[]> {
-    return this.call<Presence[]>(IFACES.messages, 'presence', [userIds]);
+    return this.invoke(IFACES.messages, 'presence', [userIds]);
   }
 
   /** Acknowledges everything up to seq (normally not needed: handling a message acks it). */
   ack(seq: number): Promise<void> {
-    return this.call(IFACES.messages, 'ack', [seq]);
+    return this.invoke(IFACES.messages, 'ack', [seq]);
   }
 
   /** Asks for redelivery of the inbox after afterSeq (groups resume by themselves). */
   async resume(afterSeq: number): Promise<void> {
     this.lastSeq = afterSeq;
-    await this.call(IFACES.messages, 'resume', [afterSeq]);
+    await this.invoke(IFACES.messages, 'resume', [afterSeq]);
   }
 
   /** Reports a position (oneway: no answer). */
@@ -358,7 +369,7 @@ export class TceClient extends Emitter<ClientEvents> {
   reportGpsConfirmed(
     p: Pick<GpsPoint, 'lon' | 'lat'> & Partial<Pick<GpsPoint, 'speed' | 'direction' | 'time'>>,
   ): Promise<void> {
-    return this.call(IFACES.locationReport, 'reportGps', [
+    return this.invoke(IFACES.locationReport, 'reportGps', [
       p.lon,
       p.lat,
       p.speed ?? 0,
@@ -368,19 +379,19 @@ export class TceClient extends Emitter<ClientEvents> {
   }
 
   nearby(lon: number, lat: number, radiusM: number, limit = 50): Promise<QueryResult> {
-    return this.call<QueryResult>(IFACES.locationQuery, 'nearby', [lon, lat, radiusM, limit]);
+    return this.invoke(IFACES.locationQuery, 'nearby', [lon, lat, radiusM, limit]);
   }
 
   within(rect: Rect, limit = 100): Promise<QueryResult> {
-    return this.call<QueryResult>(IFACES.locationQuery, 'within', [rect, limit]);
+    return this.invoke(IFACES.locationQuery, 'within', [rect, limit]);
   }
 
   latest(userIds: string[]): Promise<QueryResult> {
-    return this.call<QueryResult>(IFACES.locationQuery, 'latest', [userIds]);
+    return this.invoke(IFACES.locationQuery, 'latest', [userIds]);
   }
 
   track(userId: string, fromTime: number, toTime: number, limit = 100): Promise<TrackPage> {
-    return this.call<TrackPage>(IFACES.locationQuery, 'track', [userId, fromTime, toTime, limit]);
+    return this.invoke(IFACES.locationQuery, 'track', [userId, fromTime, toTime, limit]);
   }
 
   /** Uploads and downloads through the file service, with this session's token. */
@@ -529,12 +540,9 @@ export class TceClient extends Emitter<ClientEvents> {
   }
 
   private async refreshNow(): Promise<void> {
-    const token = await this.call<Token>(IFACES.auth, 'refresh', [
-      this.token!.refresh_token,
-      this.opts.deviceType ?? 'sdk',
-    ]);
+    const token = await this.invoke(IFACES.auth, 'refresh', [this.token!.refresh_token, this.opts.deviceType ?? 'sdk']);
     this.setToken(token);
-    this.session = await this.call<SessionInfo>(IFACES.session, 'whoami', []);
+    this.session = await this.invoke(IFACES.session, 'whoami', []);
     this.scheduleRefresh();
   }
 
