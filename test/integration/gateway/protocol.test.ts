@@ -105,6 +105,28 @@ describe('gateway: device protocol', function () {
       assert.equal(expired.body, 'access token expired');
     });
 
+    it('refuses connections above TCE_GATEWAY_MAX_CONNECTIONS with 503, and takes new ones when one leaves', async function () {
+      const small = await p.startGateway('proto-small', { TCE_GATEWAY_MAX_CONNECTIONS: '2' });
+      try {
+        const a = await connect(small.url, { token: tokenFor(p, 'cap1', 'c1') });
+        await connect(small.url, { token: tokenFor(p, 'cap2', 'c1') });
+        const r = await refusal(small.url);
+        assert.deepEqual([r.status, r.body], [503, 'gateway at capacity; try another replica']);
+        a.close();
+        await waitFor('a free place again', async () => {
+          try {
+            const c = await connect(small.url, { token: tokenFor(p, 'cap3', 'c1') });
+            await c.call(IFACES.session, 'whoami', []);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+      } finally {
+        await small.proc.stop();
+      }
+    });
+
     it('answers a plain GET on /ws with 426', async function () {
       const res = await fetch(gw.url.replace('ws://', 'http://'));
       assert.equal(res.status, 426);
@@ -343,6 +365,18 @@ describe('gateway: device protocol', function () {
       const frames = data.subarray(data.indexOf('\r\n\r\n') + 4);
       assert.ok(frames.includes(0x89), 'the gateway sent a WebSocket ping (opcode 0x9)');
       await assertAlive(limited);
+    });
+
+    it('closes its connections with 1001 when the gateway stops', async function () {
+      const leaving = await p.startGateway('proto-leaving');
+      const c = await connect(leaving.url, { token: tokenFor(p, 'stay', 's1') });
+      await c.call(IFACES.session, 'whoami', []);
+      try {
+        await leaving.proc.stop();
+        assert.deepEqual(await c.waitClosed(), { code: 1001, reason: 'gateway shutting down' });
+      } finally {
+        await leaving.proc.stop();
+      }
     });
 
     it('closes a connection that does not log in in time with 4005', async function () {
