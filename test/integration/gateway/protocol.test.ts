@@ -579,4 +579,23 @@ describe('gateway: device protocol', function () {
       await assertAlive(strict);
     });
   });
+
+  // Last: it takes the store away from every gateway of this suite.
+  describe('without its store', function () {
+    it('closes a new session with 1011, reads as not ready, and stays alive', async function () {
+      await p.store.process.kill9();
+      const c = await connect(gw.url, { token: tokenFor(p, 'late', 'l1') });
+      assert.deepEqual(await c.waitClosed(30_000), { code: 1011, reason: 'could not start the session' });
+      await waitFor(
+        '/readyz to name the store',
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${gw.proc.opsPort}/readyz`);
+          return res.status === 503 && (await res.text()).includes('store: store does not answer');
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+      assert.ok(gw.proc.process.running, 'gateway process exited');
+      assert.equal((await fetch(`http://127.0.0.1:${gw.proc.opsPort}/healthz`)).status, 200);
+    });
+  });
 });
