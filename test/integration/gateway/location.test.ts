@@ -162,4 +162,17 @@ describe('gateway: GPS and location queries', function () {
     devices.push(again.device);
     assert.equal((await again.device.client.nearby(121.47, 31.23, 500, 10)).partial, false);
   });
+
+  // Last: it takes the location service away.
+  it('answers UNAVAILABLE when the location service is down, and the gateway stays alive', async function () {
+    await unit.kill9();
+    const d = await newUser(p.gateways[0]!.url, 'unlucky');
+    devices.push(d.device);
+    await assert.rejects(d.device.client.nearby(121.47, 31.23, 500, 10), (e: { code: string; message: string }) => {
+      assert.equal(e.code, 'UNAVAILABLE', e.message);
+      return true;
+    });
+    assert.ok(p.gateways[0]!.proc.process.running, 'gateway process exited');
+    assert.equal((await d.device.client.presence([d.userId]))[0]!.online, true);
+  });
 });
