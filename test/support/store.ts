@@ -34,7 +34,13 @@ export interface StoreOptions {
   port?: number;
   /** Keep running after this Node process exits (make store-up). */
   daemon?: boolean;
+  /** Where PostgreSQL's (and, without `port`, FerretDB's) ports come from (tests of the retry below). */
+  pickPort?: () => Promise<number>;
 }
+
+/** Attempts per server when a port picked free was taken before the server bound it. */
+const PORT_ATTEMPTS = 4;
+const PORT_TAKEN = /address already in use/i;
 
 /**
  * FerretDB 1.24 filters an equality on a field as `_jsonb->$1 @> $2`, which the
@@ -75,7 +81,7 @@ const PG_SETTINGS = [
 ];
 
 export async function startStore(opts: StoreOptions = {}): Promise<Store> {
-  const port = opts.port ?? (await freePort());
+  const pickPort = opts.pickPort ?? (() => freePort());
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tce-store-'));
   fs.mkdirSync(dataDir, { recursive: true });
@@ -88,49 +94,88 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
     const user = serverUser();
     const cluster = clusterDir(dataDir, user);
     if (!fs.existsSync(path.join(cluster, 'PG_VERSION'))) await initCluster(cluster, user);
-    const pgPort = await freePort();
-    const pg = startProcess({
-      name: 'postgres',
-      command: serverBin('postgres'),
-      args: ['-D', cluster, '-p', String(pgPort), ...PG_SETTINGS.flatMap((s) => ['-c', s])],
-      logFile: opts.logFile && path.join(path.dirname(opts.logFile), 'postgres.log'),
-      daemon: opts.daemon,
-      user,
-      stopSignal: 'SIGINT', // fast shutdown: SIGTERM's smart shutdown waits for every session
+    const pgPort = await onFreePort(processes, pickPort, async (pgPort) => {
+      const pg = startProcess({
+        name: 'postgres',
+        command: serverBin('postgres'),
+        args: ['-D', cluster, '-p', String(pgPort), ...PG_SETTINGS.flatMap((s) => ['-c', s])],
+        logFile: opts.logFile && path.join(path.dirname(opts.logFile), 'postgres.log'),
+        daemon: opts.daemon,
+        user,
+        stopSignal: 'SIGINT', // fast shutdown: SIGTERM's smart shutdown waits for every session
+      });
+      processes.push(pg);
+      await waitFor(
+        `PostgreSQL on 127.0.0.1:${pgPort} to accept connections`,
+        async () => {
+          if (!pg.running) throw new GiveUp(`postgres exited early:\n${pg.output()}`);
+          // Short: whatever else listens on the port may never answer.
+          return (await psql(pgPort, 'SELECT 1', 2000)).code === 0;
+        },
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+      return pg;
     });
-    processes.push(pg);
-    await waitFor(
-      `PostgreSQL on 127.0.0.1:${pgPort} to accept connections`,
-      async () => {
-        if (!pg.running) throw new GiveUp(`postgres exited early:\n${pg.output()}`);
-        return (await psql(pgPort, 'SELECT 1')).code === 0;
-      },
-      { timeoutMs: 30_000, intervalMs: 100 },
-    );
     const trigger = await psql(pgPort, GIN_TWIN_SQL);
     if (trigger.code !== 0) throw new Error(`could not install the GIN index trigger: ${trigger.stderr}`);
-    const ferret = startProcess({
-      name: 'ferretdb',
-      command: bin('ferretdb'),
-      args: [
-        '--handler=postgresql',
-        `--postgresql-url=postgres://postgres@127.0.0.1:${pgPort}/postgres`,
-        `--state-dir=${dataDir}`,
-        `--listen-addr=127.0.0.1:${port}`,
-        process.env.TCE_FERRET_DEBUG ? `--debug-addr=${process.env.TCE_FERRET_DEBUG}` : '--debug-addr=-',
-        '--telemetry=disable',
-        '--log-level=warn',
-      ],
-      logFile: opts.logFile,
-      daemon: opts.daemon,
-    });
-    processes.push(ferret);
+    let ferret!: ManagedProcess;
+    const port = await onFreePort(
+      processes,
+      opts.port === undefined ? pickPort : () => Promise.resolve(opts.port!),
+      async (port) => {
+        ferret = startProcess({
+          name: 'ferretdb',
+          command: bin('ferretdb'),
+          args: [
+            '--handler=postgresql',
+            `--postgresql-url=postgres://postgres@127.0.0.1:${pgPort}/postgres`,
+            `--state-dir=${dataDir}`,
+            `--listen-addr=127.0.0.1:${port}`,
+            process.env.TCE_FERRET_DEBUG ? `--debug-addr=${process.env.TCE_FERRET_DEBUG}` : '--debug-addr=-',
+            '--telemetry=disable',
+            '--log-level=warn',
+          ],
+          logFile: opts.logFile,
+          daemon: opts.daemon,
+        });
+        processes.push(ferret);
+        await waitForStore(`mongodb://127.0.0.1:${port}/`, ferret);
+        return ferret;
+      },
+      opts.port === undefined ? PORT_ATTEMPTS : 1,
+    );
     const url = `mongodb://127.0.0.1:${port}/${opts.database ?? 'tce'}`;
-    await waitForStore(url, ferret);
     return { url, port, dataDir, process: ferret, processes, stop };
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * Starts a server on a port from `pick`. A port found free can be taken by
+ * another process (an outgoing connection's ephemeral port) before the server
+ * binds it; then the server exits saying so, and the next port is tried.
+ * Returns the port the server listens on.
+ */
+async function onFreePort(
+  processes: ManagedProcess[],
+  pick: () => Promise<number>,
+  start: (port: number) => Promise<ManagedProcess>,
+  attempts = PORT_ATTEMPTS,
+): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await pick();
+    const before = processes.length;
+    try {
+      await start(port);
+      return port;
+    } catch (err) {
+      const started = processes.splice(before);
+      const taken = started.some((p) => !p.running && PORT_TAKEN.test(p.output()));
+      for (const p of started) await p.stop();
+      if (!taken || attempt >= attempts) throw err;
+    }
   }
 }
 
@@ -271,7 +316,7 @@ async function initCluster(dir: string, user: User | undefined): Promise<void> {
   if (r.code !== 0) throw new Error(`initdb -D ${dir} failed:\n${r.stdout}${r.stderr}`);
 }
 
-function psql(port: number, sql: string): Promise<ExecResult> {
+function psql(port: number, sql: string, timeoutMs = 30_000): Promise<ExecResult> {
   const args = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-X', '-q'];
-  return run(bin('psql'), [...args, '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeoutMs: 30_000 });
+  return run(bin('psql'), [...args, '-v', 'ON_ERROR_STOP=1', '-c', sql], { timeoutMs });
 }

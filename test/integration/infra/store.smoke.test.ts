@@ -5,8 +5,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { GridFSBucket, MongoClient, ObjectId } from 'mongodb';
-import { removeStoreData, startStore, type Store } from '../../support/index.js';
+import { freePort, removeStoreData, startStore, type Store } from '../../support/index.js';
 import { reachableDir } from '../../support/store.js';
 
 describe('store (FerretDB) smoke', function () {
@@ -175,6 +176,40 @@ describe('store (FerretDB) smoke', function () {
       }
     } finally {
       fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('moves to another port when a port picked free is taken before its server binds it', async function () {
+    this.timeout(120_000);
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    const picks: number[] = [];
+    // PostgreSQL's first pick and FerretDB's first pick are the taken port.
+    const pickPort = async (): Promise<number> => {
+      const p = picks.length % 2 === 0 ? taken : await freePort();
+      picks.push(p);
+      return p;
+    };
+    let s: Store | undefined;
+    try {
+      s = await startStore({ pickPort });
+      assert.equal(picks.length, 4);
+      assert.deepEqual([picks[0], picks[2]], [taken, taken]);
+      assert.equal(s.port, picks[3]);
+      const c = await new MongoClient(s.url, { serverSelectionTimeoutMS: 2000 }).connect();
+      try {
+        await c
+          .db()
+          .collection('t')
+          .insertOne({ _id: 'x' as never });
+        assert.equal(await c.db().collection('t').countDocuments({}), 1);
+      } finally {
+        await c.close();
+      }
+    } finally {
+      await s?.stop();
+      blocker.close();
     }
   });
 
