@@ -66,7 +66,13 @@ export class SendPipeline {
   private readonly opts: Required<Omit<SendPipelineOptions, 'now' | 'onBatch'>> &
     Pick<SendPipelineOptions, 'onBatch'> & { now: () => number };
   /** Per recipient: the hint to write and whether its counter document is probably missing. */
-  private readonly pendingHints = new Map<string, { seq: number; fresh: boolean }>();
+  private readonly pendingHints = new Map<string, number>();
+  /**
+   * Recipients whose counter document is known to exist (read, or written by
+   * this process): their hint writes go straight to the update. Evicted with
+   * the hint.
+   */
+  private readonly counterStored = new Set<string>();
   private idle: (() => void)[] = [];
 
   constructor(opts: SendPipelineOptions) {
@@ -118,8 +124,11 @@ export class SendPipeline {
     // 1. Declared retries: answer from the first copy when there is one.
     const retries = batch.filter((p) => p.req.retry && p.req.cmid && p.attempts === 0);
     if (retries.length > 0) {
+      const recovered: InboxDoc[] = [];
       const found = await Promise.all(
-        retries.map(async (p) => (await store.getDedup(p.req.from, p.req.cmid)) ?? (await this.recoverRecord(p))),
+        retries.map(
+          async (p) => (await store.getDedup(p.req.from, p.req.cmid)) ?? (await this.recoverRecord(p, recovered)),
+        ),
       );
       const answered = new Set<Pending>();
       retries.forEach((p, i) => {
@@ -129,6 +138,7 @@ export class SendPipeline {
           answered.add(p);
         }
       });
+      if (recovered.length > 0) this.opts.onStored(recovered);
       if (answered.size) batch = batch.filter((p) => !answered.has(p));
     }
     // A retry racing its original inside one batch: keep the first, answer the rest from it.
@@ -152,7 +162,10 @@ export class SendPipeline {
     const unknown = recipients.filter((r) => !this.hints.has(r));
     if (unknown.length > 0) {
       const counters = await store.getCounters(unknown);
-      for (const [r, c] of counters) this.setHint(r, Math.max(c.seq, c.trimmed));
+      for (const [r, c] of counters) {
+        this.setHint(r, Math.max(c.seq, c.trimmed));
+        if (c.seq > 0 || c.trimmed > 0) this.counterStored.add(r);
+      }
     }
     const now = this.opts.now();
     const hintBefore = new Map(recipients.map((r) => [r, this.hints.get(r)!]));
@@ -191,7 +204,7 @@ export class SendPipeline {
     const before = new Map(recipients.map((r) => [r, hintBefore.get(r)!]));
     for (const { doc } of stored) {
       if (Math.floor(doc.seq / HINT_BLOCK) > Math.floor(before.get(doc.to)! / HINT_BLOCK))
-        this.queueHint(doc.to, doc.seq, before.get(doc.to)! < HINT_BLOCK);
+        this.queueHint(doc.to, doc.seq);
     }
     // Numbers taken by another writer: our hint was stale. Find the end before the next round.
     const conflicted = new Map<string, number>();
@@ -243,35 +256,35 @@ export class SendPipeline {
    * A declared retry without an idempotency record: either the first copy was
    * never stored, or it was and its record was not (the store failed, or the
    * gateway died, between the two inserts — the sender then got no answer and
-   * retries). The second case leaves the copy near the recipient's end, so
-   * the last RETRY_LOOKBACK numbers (and a few past the hint, which may lag)
-   * are read back — one `$in` read — and a copy found there gets its record
-   * now and answers the retry. Only declared retries pay for this.
+   * retries). The second case leaves the copy near the recipient's end
+   * (found from the stored hint and this process's, whichever is further,
+   * by probing: another gateway may have written far past both), so the last
+   * RETRY_LOOKBACK numbers are read back — one `$in` read — and a copy found
+   * there gets its record now and answers the retry. Only declared retries
+   * pay for this. `push` collects a recovered copy whose push may never have
+   * gone out (the gateway that stored it died).
    */
-  private async recoverRecord(p: Pending): Promise<DedupDoc | null> {
+  private async recoverRecord(p: Pending, push: InboxDoc[]): Promise<DedupDoc | null> {
     const { store } = this.opts;
     const { from, to, cmid } = p.req;
-    let end = this.hints.get(to);
-    if (end === undefined) {
-      const c = await store.getCounter(to);
-      end = Math.max(c.seq, c.trimmed);
-    }
+    const c = await store.getCounter(to);
+    const end = await findEnd(store, to, Math.max(this.hints.get(to) ?? 0, c.seq, c.trimmed));
     const lo = Math.max(1, end - RETRY_LOOKBACK + 1);
-    const docs = await store.getRange(to, lo, end + 2 * HINT_BLOCK - lo + 1);
+    const docs = await store.getRange(to, lo, end - lo + 1);
     const copy = docs.find((d) => d && !d.tomb && d.msgId === p.msgId && d.from === from && d.cmid === cmid);
     if (!copy) return null;
     const record: DedupDoc = { _id: dedupId(from, cmid), to, seq: copy.seq, msgId: copy.msgId, sentAt: copy.sentAt };
     const lost = await store.insertDedup([record]);
-    // Its push may never have gone out (the gateway that stored it died): push it now (a feed drops what it has).
-    this.opts.onStored([copy]);
-    // A concurrent retry wrote it first: answer as that record says.
-    return lost.size > 0 ? store.getDedup(from, cmid) : record;
+    // A concurrent retry wrote it first: answer as that record says (and push only the copy it names).
+    const winner = lost.size > 0 ? await store.getDedup(from, cmid) : record;
+    if (winner && winner.to === to && winner.seq === copy.seq) push.push(copy);
+    return winner;
   }
 
   private settleFollowers(followers: [Pending, Pending][], results: Map<string, SendResult | PlatformError>): void {
     for (const [p, first] of followers) {
       const r = results.get(dedupId(first.req.from, first.req.cmid));
-      if (p.req.to !== first.req.to)
+      if (r !== undefined && !(r instanceof PlatformError) && p.req.to !== first.req.to)
         p.reject(
           new PlatformError(
             'ALREADY_EXISTS',
@@ -301,25 +314,26 @@ export class SendPipeline {
 
   /** A hint learnt elsewhere (a feed read the counter): saves a read on the first send to that user. */
   primeHint(to: string, seq: number): void {
-    if (!this.hints.has(to)) this.setHint(to, seq);
+    if (this.hints.has(to)) return;
+    this.setHint(to, seq);
+    if (seq > 0) this.counterStored.add(to);
   }
 
   /**
    * Records the highest number written in the recipient's counter, in the
    * background, one write at a time and coalesced per recipient: it is only a
-   * hint (for other gateways and catching-up readers), so it may lag.
-   * `fresh`: the hint was still in the first block before this batch, so no
-   * hint was written for the recipient yet (as far as this process knows) and
-   * its counter document is probably missing. Only a guess either way: the
-   * write is an upsert.
+   * hint (for other gateways and catching-up readers), so it may lag. The
+   * insert is tried first only while the counter document is not known to
+   * exist (a guess either way: the write is an upsert).
    */
-  private queueHint(to: string, seq: number, fresh: boolean): void {
-    const p = this.pendingHints.get(to);
-    this.pendingHints.set(to, { seq: Math.max(p?.seq ?? 0, seq), fresh: (p?.fresh ?? true) && fresh });
+  private queueHint(to: string, seq: number): void {
+    this.pendingHints.set(to, Math.max(this.pendingHints.get(to) ?? 0, seq));
     void this.opts.writes.submit(`hint\n${to}`, async () => {
       const value = this.pendingHints.get(to);
       this.pendingHints.delete(to);
-      if (value !== undefined) await this.opts.store.raiseCounter(to, value.seq, value.fresh);
+      if (value === undefined) return;
+      await this.opts.store.raiseCounter(to, value, !this.counterStored.has(to));
+      if (this.hints.has(to)) this.counterStored.add(to);
     });
   }
 
@@ -327,7 +341,10 @@ export class SendPipeline {
     if (this.hints.has(to)) this.hints.delete(to);
     else if (this.hints.size >= this.opts.hintCacheSize) {
       const oldest = this.hints.keys().next().value;
-      if (oldest !== undefined) this.hints.delete(oldest);
+      if (oldest !== undefined) {
+        this.hints.delete(oldest);
+        this.counterStored.delete(oldest);
+      }
     }
     this.hints.set(to, seq);
   }

@@ -82,7 +82,11 @@ export class FakeStore {
   /** Every raiseCounter call, with its guess whether the counter document was missing. */
   readonly hintWrites: { to: string; seq: number; fresh: boolean }[] = [];
 
+  /** While set, hint writes wait for it (a busy bookkeeping writer). */
+  hintGate: Promise<void> | undefined;
+
   async raiseCounter(to: string, seq: number, fresh = true): Promise<void> {
+    await this.hintGate;
     this.hintWrites.push({ to, seq, fresh });
     const c = this.counters.get(to) ?? { seq: 0, trimmed: 0 };
     this.counters.set(to, { ...c, seq: Math.max(c.seq, seq) });

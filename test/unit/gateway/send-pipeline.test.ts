@@ -6,6 +6,7 @@ import { silentLogger } from '../../../services/runtime/src/logger.js';
 import { PlatformError } from '../../../services/runtime/src/errors.js';
 import type { InboxDoc } from '../../../services/gateway/src/message-store.js';
 import { SendPipeline, type SendRequest } from '../../../services/gateway/src/send-pipeline.js';
+import { messageId } from '../../../services/gateway/src/message-store.js';
 import { FakeStore } from './fake-store.js';
 
 const req = (over: Partial<SendRequest> = {}): SendRequest => ({
@@ -58,6 +59,22 @@ describe('send pipeline', function () {
       { to: 'bob', seq: 32, fresh: false },
       { to: 'carol', seq: 48, fresh: false },
     ]);
+  });
+
+  it('tries the insert first until a hint write has finished, even when several are under way', async function () {
+    const store = new FakeStore();
+    let open!: () => void;
+    store.hintGate = new Promise<void>((r) => (open = r));
+    const p = pipeline(store);
+    for (let i = 0; i < 40; i++) await p.submit(req()); // blocks 1 and 2 while the first write waits
+    open();
+    await p.drained();
+    assert.ok(store.hintWrites.length > 0 && store.hintWrites.every((w) => w.fresh), JSON.stringify(store.hintWrites));
+    assert.equal(Math.max(...store.hintWrites.map((w) => w.seq)), 32);
+    // Once one has finished, the next goes straight to the update.
+    for (let i = 0; i < 16; i++) await p.submit(req());
+    await p.drained();
+    assert.deepEqual(store.hintWrites.at(-1), { to: 'bob', seq: 48, fresh: false });
   });
 
   it('batches what arrives while a batch is being written', async function () {
@@ -116,6 +133,18 @@ describe('send pipeline', function () {
       pushed.map((d) => d.seq),
       [41],
     );
+    // A gateway whose own hint is far behind: another one wrote 300 messages, then a
+    // copy whose record is missing. The retry still finds it (the end is probed).
+    const behind = new FakeStore();
+    const g1 = pipeline(behind);
+    await g1.submit(req({ cmid: 'first' }));
+    for (let seq = 2; seq <= 301; seq++)
+      behind.put({ to: 'bob', seq, from: 'carol', mime: '[]', cmid: '', msgId: `m${seq}`, sentAt: 1 });
+    const lost = { to: 'bob', seq: 302, from: 'alice', mime: '[]', cmid: 'y', msgId: messageId('alice', 'y') };
+    behind.put({ ...lost, sentAt: 1 });
+    const again = await g1.submit(req({ cmid: 'y', retry: true }));
+    assert.deepEqual([again.seq, again.duplicate], [302, true]);
+    assert.equal([...behind.inbox.values()].filter((d) => d.cmid === 'y').length, 1);
     // A declared retry of a send that was never stored is stored.
     const fresh = await p.submit(req({ cmid: 'never-seen', retry: true }));
     assert.deepEqual([fresh.seq, fresh.duplicate], [47, false]);
