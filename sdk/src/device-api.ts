@@ -5,14 +5,13 @@
 import type { IAuthServerServant } from '../../proto/gen/ts/auth.tce.js';
 import type { IDiagServant } from '../../proto/gen/ts/diag.tce.js';
 import type { ILocationQueryServant, ILocationReportServant } from '../../proto/gen/ts/location.tce.js';
-import type { IMessageServerServant, ISessionServant, ITerminalServant } from '../../proto/gen/ts/messaging.tce.js';
+import type { IMessageServerServant, ISessionServant } from '../../proto/gen/ts/messaging.tce.js';
 
-/** Qualified IDL interface name → its generated interface. */
+/** Qualified IDL interface name → its generated interface (those a device calls; not ITerminal, which it serves). */
 export interface DeviceApi {
   'auth.IAuthServer': IAuthServerServant;
   'messaging.IMessageServer': IMessageServerServant;
   'messaging.ISession': ISessionServant;
-  'messaging.ITerminal': ITerminalServant;
   'location.ILocationQuery': ILocationQueryServant;
   'location.ILocationReport': ILocationReportServant;
   'diag.IDiag': IDiagServant;

@@ -236,6 +236,7 @@ export class FileClient {
         if (res.status === 416) {
           // Nothing at `offset`: done when the caller already has the whole file (a
           // repeated or finished download), an error when its part is longer than the file.
+          await res.body?.cancel();
           const m = /^bytes \*\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
           const size = m ? Number(m[1]) : total;
           if (size >= 0 && offset === size) return offset;

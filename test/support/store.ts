@@ -110,7 +110,7 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
         async () => {
           if (!pg.running) throw new GiveUp(`postgres exited early:\n${pg.output()}`);
           // Short: whatever else listens on the port may never answer.
-          return (await psql(pgPort, 'SELECT 1', 2000)).code === 0;
+          return (await psql(pgPort, 'SELECT 1', 2000)).code === 0 && pg.running;
         },
         { timeoutMs: 30_000, intervalMs: 100 },
       );

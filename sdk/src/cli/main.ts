@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import type { Group } from '../../../proto/gen/ts/messaging.js';
 import { TceClient, type ReceivedMessage } from '../client.js';
 import { TceError } from '../errors.js';
-import { FileError, type ChunkSource, type FileInfo } from '../files.js';
+import type { ChunkSource, FileInfo } from '../files.js';
 import { plainText, type MimeText } from '../../../services/gateway/src/mimetext.js';
 
 export interface CliIo {
@@ -135,14 +135,17 @@ function save(env: NodeJS.ProcessEnv, s: Saved): void {
 function writeState(env: NodeJS.ProcessEnv, name: string, value: unknown): void {
   fs.mkdirSync(home(env), { recursive: true, mode: 0o700 });
   const file = path.join(home(env), name);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2), { mode: 0o600 });
-  fs.renameSync(`${file}.tmp`, file);
+  // A temp file of its own: two tce runs at once must not rename each other's.
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(value, null, 2), { mode: 0o600 });
+  fs.renameSync(tmp, file);
 }
 
 /**
- * Uploads started and not finished, by file (absolute path, size and mtime:
- * a changed file starts over), so `tce upload` run again resumes at the
- * server's offset.
+ * Uploads started and not finished, by what was asked (gateway URL, user,
+ * recipient, name, type) and the file (absolute path, size and mtime: a
+ * changed file starts over), so `tce upload` run again resumes at the
+ * server's offset. Best effort: a run that cannot record it still uploads.
  */
 type PendingUploads = Record<string, string>;
 
@@ -155,15 +158,19 @@ function pendingUploads(env: NodeJS.ProcessEnv): PendingUploads {
 }
 
 function setPendingUpload(env: NodeJS.ProcessEnv, key: string, url: string | undefined): void {
-  const all = pendingUploads(env);
-  if (url === undefined) delete all[key];
-  else all[key] = url;
-  writeState(env, 'uploads.json', all);
+  try {
+    const all = pendingUploads(env);
+    if (url === undefined) delete all[key];
+    else all[key] = url;
+    writeState(env, 'uploads.json', all);
+  } catch {
+    /* resuming is a convenience: the upload goes on without it */
+  }
 }
 
-function uploadKey(file: string): string {
+function uploadKey(file: string, asked: readonly (string | undefined)[]): string {
   const st = fs.statSync(file);
-  return `${path.resolve(file)}|${st.size}|${st.mtimeMs}`;
+  return JSON.stringify([...asked.map((a) => a ?? ''), path.resolve(file), st.size, st.mtimeMs]);
 }
 
 const str = (v: string | true | undefined): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -371,17 +378,20 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
         if (!file) throw new UsageError('upload <file>');
         await client.connect();
         const src = await fileSource(file);
-        const key = uploadKey(file);
+        const name = str(flags.name) ?? path.basename(file);
+        const key = uploadKey(file, [url, saved.userId, str(flags.to), name, str(flags.type)]);
+        let started = false;
         const upload = (uploadUrl: string | undefined): Promise<FileInfo> =>
           client.files().upload(src, {
-            name: str(flags.name) ?? path.basename(file),
+            name,
             contentType: str(flags.type),
             to: str(flags.to),
             resumable: true,
             uploadUrl,
-            onUploadUrl: (url) => setPendingUpload(env, key, url),
+            onUploadUrl: (u) => setPendingUpload(env, key, u),
             onStart: (offset) => {
-              if (offset > 0) process.stderr.write(`resumed at ${offset} of ${src.size} bytes\n`);
+              started = true;
+              if (offset > 0) err(`resumed at ${offset} of ${src.size} bytes\n`);
             },
           });
         try {
@@ -389,9 +399,10 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
           let info: FileInfo;
           try {
             info = await upload(earlier);
-          } catch (err) {
-            // The server no longer has the earlier upload (expired or finished elsewhere): start over.
-            if (!earlier || !(err instanceof FileError) || (err.status !== 404 && err.status !== 410)) throw err;
+          } catch (e) {
+            // The earlier upload cannot even be asked about (expired, finished, another
+            // server): start over. A failure after it answered is a real one.
+            if (!earlier || started) throw e;
             info = await upload(undefined);
           }
           setPendingUpload(env, key, undefined);
