@@ -128,6 +128,20 @@ describe('gateway: messaging across replicas', function () {
     assert.deepEqual(again.device.texts(), ['after']);
     const page = await again.device.client.history(a.userId, 0, 100);
     assert.equal(page.messages.length, n + 1);
+    // The same history in pages of 7, newest first, joined by next_before_seq.
+    const paged: string[] = [];
+    for (let before = 0, i = 0; ; i++) {
+      assert.ok(i < 10, 'paging ends');
+      const p7 = await again.device.client.history(a.userId, before, 7);
+      assert.ok(p7.messages.length <= 7);
+      paged.push(...p7.messages.map((m) => m.msg_id));
+      if (!p7.has_more) break;
+      before = p7.next_before_seq;
+    }
+    assert.deepEqual(
+      paged,
+      page.messages.map((m) => m.msg_id),
+    );
   });
 
   it('pushes a batch-capable device (push_batch=1) what it missed in onMessages calls; one return acks each call', async function () {
