@@ -58,7 +58,9 @@ export class MessageServant implements IMessageServerServant {
   ack(seq: number, ctx: CallContext): void {
     const s = sessionOf(ctx);
     if (!Number.isSafeInteger(seq) || seq < 0) throw invalidArgument('seq must be a non-negative integer');
-    s.conn.feed?.ack(seq);
+    // As resume: an ack before the feed exists would be lost silently.
+    if (!s.conn.feed) throw new PlatformError('UNAVAILABLE', 'the session is still starting; retry');
+    s.conn.feed.ack(seq);
   }
 
   async history(peer: string, before_seq: number, limit: number, ctx: CallContext): Promise<HistoryPage> {
