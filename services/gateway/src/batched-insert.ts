@@ -5,6 +5,7 @@
 // few commands instead of one per document — on the test store each command is
 // ~1 ms of FerretDB's CPU and a socket round trip for the gateway.
 
+import type { InsertOutcome } from './message-store.js';
 import { SendLoop } from './send-loop.js';
 
 interface Waiting<T> {
@@ -18,13 +19,17 @@ export class BatchedInsert<T> {
   private readonly loop = new SendLoop(() => this.send());
 
   constructor(
-    /** Inserts unordered; returns the indexes refused for a duplicate key (anything else rejects). */
-    private readonly insertMany: (docs: T[]) => Promise<Set<number>>,
+    /** Inserts unordered; each document's outcome (a failed command rejects). */
+    private readonly insertMany: (docs: T[]) => Promise<InsertOutcome[]>,
     /** At most this many documents per command (the rest go in the next). */
     private readonly maxDocs = 1000,
   ) {}
 
-  /** True when inserted; false when a document with its `_id` exists (also one of the same batch). */
+  /**
+   * True when inserted; false when a document with its `_id` exists (also one
+   * of the same batch). Rejects with the document's own write error, or the
+   * command's when the whole insert failed.
+   */
   insert(doc: T): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ doc, resolve, reject });
@@ -41,7 +46,13 @@ export class BatchedInsert<T> {
     return Promise.resolve()
       .then(() => this.insertMany(docs))
       .then(
-        (conflicts) => batch.forEach((w, i) => w.resolve(!conflicts.has(i))),
+        (outcomes) =>
+          batch.forEach((w, i) => {
+            const o = outcomes[i];
+            if (o instanceof Error) w.reject(o);
+            else if (o === undefined) w.reject(new Error('the insert answered fewer outcomes than documents'));
+            else w.resolve(o === 'inserted');
+          }),
         (err: unknown) => batch.forEach((w) => w.reject(err)),
       );
   }

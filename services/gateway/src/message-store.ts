@@ -72,24 +72,43 @@ export function messageId(from: string, cmid: string): string {
 export const isDuplicateKey = (err: unknown): boolean =>
   (err instanceof MongoServerError || err instanceof MongoBulkWriteError) && err.code === 11000;
 
-/** Indexes in `docs` whose insert failed on a duplicate key; rethrows anything else. */
-export async function insertManyConflicts<T extends { _id: string }>(
+/** What became of one document of an unordered insertMany. */
+export type InsertOutcome = 'inserted' | 'duplicate' | Error;
+
+/**
+ * Each document's outcome: inserted, refused for a duplicate key, or its own
+ * write error (the others of the batch are not affected). A failure of the
+ * whole command (network, the store down) rejects.
+ */
+export async function insertManyOutcomes<T extends { _id: string }>(
   col: Collection<T>,
   docs: T[],
-): Promise<Set<number>> {
-  const conflicts = new Set<number>();
-  if (docs.length === 0) return conflicts;
+): Promise<InsertOutcome[]> {
+  const out: InsertOutcome[] = docs.map(() => 'inserted');
+  if (docs.length === 0) return out;
   try {
     await col.insertMany(docs as never[], { ordered: false });
   } catch (err) {
     if (!(err instanceof MongoBulkWriteError)) throw err;
     const list = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    if (list.length === 0) throw err;
     for (const w of list) {
-      if (w.code !== 11000) throw err;
-      conflicts.add(w.index);
+      out[w.index] =
+        w.code === 11000 ? 'duplicate' : new MongoServerError({ code: w.code, errmsg: w.errmsg ?? 'write failed' });
     }
   }
-  return conflicts;
+  return out;
+}
+
+/** Indexes in `docs` whose insert failed on a duplicate key; rejects on any other failure. */
+export async function insertManyConflicts<T extends { _id: string }>(
+  col: Collection<T>,
+  docs: T[],
+): Promise<Set<number>> {
+  const outcomes = await insertManyOutcomes(col, docs);
+  const failed = outcomes.find((o) => o instanceof Error);
+  if (failed) throw failed;
+  return new Set(outcomes.flatMap((o, i) => (o === 'duplicate' ? [i] : [])));
 }
 
 /** Ids per `$in` read: what the test store pushes down to its index (docs/adr/0003). */

@@ -12,7 +12,7 @@
 import type { Collection, Db } from 'mongodb';
 import type { Logger } from '../../runtime/src/logger.js';
 import { BatchedInsert } from './batched-insert.js';
-import { findByIds, insertManyConflicts, isDuplicateKey } from './message-store.js';
+import { findByIds, insertManyOutcomes, isDuplicateKey } from './message-store.js';
 import { storePace, type StorePace } from './store-pacing.js';
 
 export interface PresenceEntry {
@@ -54,7 +54,7 @@ export class PresenceStore {
     private readonly pace: StorePace = storePace(),
   ) {
     this.col = db.collection<PresenceDoc>(PRESENCE_COLLECTION);
-    this.firstInserts = new BatchedInsert((docs) => pace.writes.run(() => insertManyConflicts(this.col, docs), true));
+    this.firstInserts = new BatchedInsert((docs) => pace.writes.run(() => insertManyOutcomes(this.col, docs), true));
   }
 
   get(user: string): Promise<PresenceDoc | null> {

@@ -3,7 +3,7 @@
 // not and whichever way the caller guessed that (insert first or update first).
 import assert from 'node:assert/strict';
 import { MongoClient } from 'mongodb';
-import { MessageStore } from '../../../services/gateway/src/message-store.js';
+import { insertManyOutcomes, MessageStore } from '../../../services/gateway/src/message-store.js';
 import { startStore, type Store } from '../../support/index.js';
 
 describe('message store bookkeeping (real store)', function () {
@@ -20,6 +20,26 @@ describe('message store bookkeeping (real store)', function () {
   after(async function () {
     await mongo?.close();
     await store?.stop();
+  });
+
+  it('tells each document of an unordered insert its own outcome', async function () {
+    const col = mongo.db().collection<{ _id: string; [k: string]: unknown }>('outcomes');
+    await col.insertOne({ _id: 'taken' });
+    const out = await insertManyOutcomes(col, [
+      { _id: 'new' },
+      { _id: 'taken' },
+      { _id: 'bad', $weird: 1 },
+      { _id: 'new' },
+      { _id: 'also-new' },
+    ]);
+    assert.deepEqual(
+      out.map((o) => (o instanceof Error ? 'error' : o)),
+      ['inserted', 'duplicate', 'error', 'duplicate', 'inserted'],
+    );
+    assert.deepEqual(
+      (await col.find({}).sort({ _id: 1 }).toArray()).map((d) => d._id),
+      ['also-new', 'new', 'taken'],
+    );
   });
 
   for (const fresh of [true, false]) {

@@ -1,8 +1,10 @@
 // BatchedInsert: a lone document goes at once; documents submitted while an
 // insert runs share the next one; each caller learns whether its document was
-// inserted or refused as a duplicate, and a failed command rejects its callers only.
+// inserted or refused as a duplicate, a document's own write error rejects its
+// caller only, and a failed command rejects its callers only.
 import assert from 'node:assert/strict';
 import { BatchedInsert } from '../../../services/gateway/src/batched-insert.js';
+import type { InsertOutcome } from '../../../services/gateway/src/message-store.js';
 
 interface Doc {
   _id: string;
@@ -19,14 +21,19 @@ function gatedInsert(existing: string[]) {
   const calls: string[][] = [];
   const gates: (() => void)[] = [];
   let fail = false;
-  const insertMany = (docs: Doc[]): Promise<Set<number>> => {
+  const insertMany = (docs: Doc[]): Promise<InsertOutcome[]> => {
     calls.push(docs.map((d) => d._id));
     return new Promise((resolve, reject) =>
       gates.push(() => {
         if (fail) return reject(new Error('store down'));
-        const conflicts = new Set<number>();
-        docs.forEach((d, i) => (ids.has(d._id) ? conflicts.add(i) : ids.add(d._id)));
-        resolve(conflicts);
+        resolve(
+          docs.map((d): InsertOutcome => {
+            if (d._id.startsWith('bad')) return new Error(`document ${d._id} failed validation`);
+            if (ids.has(d._id)) return 'duplicate';
+            ids.add(d._id);
+            return 'inserted';
+          }),
+        );
       }),
     );
   };
@@ -64,6 +71,21 @@ describe('gateway: BatchedInsert', function () {
     assert.deepEqual(await Promise.all(all), [true, true, true, true, true]);
   });
 
+  it('rejects only the caller whose document failed; the rest of its batch is told its outcome', async function () {
+    const q = gatedInsert(['old']);
+    const batcher = new BatchedInsert<Doc>(q.insertMany);
+    const [a, bad, old] = [
+      batcher.insert({ _id: 'a' }),
+      batcher.insert({ _id: 'bad1' }),
+      batcher.insert({ _id: 'old' }),
+    ];
+    const badOutcome = assert.rejects(bad, /document bad1 failed validation/);
+    await turns();
+    await q.release();
+    await badOutcome;
+    assert.deepEqual([await a, await old], [true, false]);
+  });
+
   it('rejects the callers of a failed command and goes on with the next', async function () {
     const q = gatedInsert([]);
     const batcher = new BatchedInsert<Doc>(q.insertMany);
@@ -82,7 +104,7 @@ describe('gateway: BatchedInsert', function () {
     let fail = true;
     const batcher = new BatchedInsert<Doc>((docs) => {
       if (fail) throw new Error('bad insert');
-      return Promise.resolve(new Set<number>(docs.length > 1 ? [1] : []));
+      return Promise.resolve(docs.map((): InsertOutcome => 'inserted'));
     });
     await assert.rejects(batcher.insert({ _id: 'a' }), /bad insert/);
     fail = false;
