@@ -99,6 +99,18 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
     await mq.publishBatch('mq_gps', PW, msgs); // acknowledged by the bus from here on
   }
 
+  const WORLD = { min_lon: -180, min_lat: -90, max_lon: 180, max_lat: 90 };
+
+  /** Runs `fn` with a client of the unit at `port`, closed afterwards. */
+  async function withUnit<T>(port: number, fn: (p: ILocationUnitProxy) => Promise<T>): Promise<T> {
+    const p = new ILocationUnitProxy(`127.0.0.1:${port}`);
+    try {
+      return await fn(p);
+    } finally {
+      p.close();
+    }
+  }
+
   /** Waits until queries through every unit equal brute force (the rebalance has settled). */
   async function settled(what: string): Promise<void> {
     const ports = [...units.keys()];
@@ -106,17 +118,14 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
       what,
       async () => {
         for (const port of ports) {
-          const p = new ILocationUnitProxy(`127.0.0.1:${port}`);
-          try {
-            const all = await p.within({ min_lon: -180, min_lat: -90, max_lon: 180, max_lat: 90 }, 1000);
+          await withUnit(port, async (p) => {
+            const all = await p.within(WORLD, 1000);
             if (all.partial) throw new Error(`partial: missing ${all.missing_partitions.join(',')}`);
             if (all.hits.length !== latest.size) throw new Error(`${all.hits.length} of ${latest.size} users`);
             const l = await p.latest([...latest.keys()].slice(0, 200));
             for (const h of l.hits)
               if (latest.get(h.user_id)!.time !== h.time) throw new Error(`${h.user_id} not up to date`);
-          } finally {
-            p.close();
-          }
+          });
         }
         return true;
       },
@@ -135,8 +144,7 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
     assert.equal((await mq.admin(ADMIN_PW).stats('mq_gps')).dead_lettered, 0);
     // Now exact: every unit answers every query like brute force.
     for (let q = 0; q < 15; q++) {
-      const p = new ILocationUnitProxy(`127.0.0.1:${ports[q % ports.length]}`);
-      try {
+      await withUnit(ports[q % ports.length]!, async (p) => {
         const lon = 8 + rnd() * 0.4;
         const lat = 47 + rnd() * 0.4;
         const r = 500 + rnd() * 10_000;
@@ -169,13 +177,9 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
           l.hits.map((h) => [h.user_id, h.lon, h.lat, h.time]),
           ids.map((u) => [u, latest.get(u)!.lon, latest.get(u)!.lat, latest.get(u)!.time]),
         );
-      } finally {
-        p.close();
-      }
+      });
     }
   }
-
-  const WORLD = { min_lon: -180, min_lat: -90, max_lon: 180, max_lat: 90 };
 
   /**
    * Queries through `ports` in a loop until `during` resolves (nothing is
@@ -231,14 +235,7 @@ describe('location units on mq_gps: rebalancing keeps every query exact', functi
     await waitFor(
       what,
       async () => {
-        for (const port of ports) {
-          const p = new ILocationUnitProxy(`127.0.0.1:${port}`);
-          try {
-            if ((await p.within(WORLD, 1)).partial) return false;
-          } finally {
-            p.close();
-          }
-        }
+        for (const port of ports) if ((await withUnit(port, (p) => p.within(WORLD, 1))).partial) return false;
         return true;
       },
       { timeoutMs: 90_000, intervalMs: 200 },
