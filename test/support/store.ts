@@ -114,7 +114,6 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
         },
         { timeoutMs: 30_000, intervalMs: 100 },
       );
-      return pg;
     });
     const trigger = await psql(pgPort, GIN_TWIN_SQL);
     if (trigger.code !== 0) throw new Error(`could not install the GIN index trigger: ${trigger.stderr}`);
@@ -140,7 +139,6 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
         });
         processes.push(ferret);
         await waitForStore(`mongodb://127.0.0.1:${port}/`, ferret);
-        return ferret;
       },
       opts.port === undefined ? PORT_ATTEMPTS : 1,
     );
@@ -161,7 +159,7 @@ export async function startStore(opts: StoreOptions = {}): Promise<Store> {
 async function onFreePort(
   processes: ManagedProcess[],
   pick: () => Promise<number>,
-  start: (port: number) => Promise<ManagedProcess>,
+  start: (port: number) => Promise<void>,
   attempts = PORT_ATTEMPTS,
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {

@@ -65,7 +65,7 @@ export class SendPipeline {
   private readonly hints = new Map<string, number>();
   private readonly opts: Required<Omit<SendPipelineOptions, 'now' | 'onBatch'>> &
     Pick<SendPipelineOptions, 'onBatch'> & { now: () => number };
-  /** Per recipient: the hint to write and whether its counter document is probably missing. */
+  /** Per recipient: the highest hint waiting to be written. */
   private readonly pendingHints = new Map<string, number>();
   /**
    * Recipients whose counter document is known to exist (read, or written by
@@ -269,6 +269,9 @@ export class SendPipeline {
     const { from, to, cmid } = p.req;
     const c = await store.getCounter(to);
     const end = await findEnd(store, to, Math.max(this.hints.get(to) ?? 0, c.seq, c.trimmed));
+    // What was just learnt also numbers this batch's sends to `to` (no second counter read, no conflict round).
+    this.setHint(to, end);
+    if (c.seq > 0 || c.trimmed > 0) this.counterStored.add(to);
     const lo = Math.max(1, end - RETRY_LOOKBACK + 1);
     const docs = await store.getRange(to, lo, end - lo + 1);
     const copy = docs.find((d) => d && !d.tomb && d.msgId === p.msgId && d.from === from && d.cmid === cmid);
