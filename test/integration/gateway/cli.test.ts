@@ -165,6 +165,7 @@ describe('gateway: the tce CLI', function () {
     } finally {
       first.kill('SIGKILL');
     }
+    fs.copyFileSync(path.join(home, 'uploads.json'), path.join(home, 'uploads.json.keep'));
     const again = await tce('uma', ['upload', file]);
     assert.equal(again.code, 0, again.stderr);
     const m = /^resumed at (\d+) of 33554432 bytes\n$/.exec(again.stderr);
@@ -178,5 +179,13 @@ describe('gateway: the tce CLI', function () {
     // A third run starts a new upload (nothing pending any more).
     const third = await tce('uma', ['upload', file]);
     assert.deepEqual([third.code, third.stderr], [0, '']);
+    // A pending upload whose URL answers nothing any more (another server, gone) starts over.
+    const pending = path.join(home, 'uploads.json');
+    const key = Object.keys(JSON.parse(fs.readFileSync(path.join(home, 'uploads.json.keep'), 'utf8')) as object)[0]!;
+    fs.writeFileSync(pending, JSON.stringify({ [key]: 'http://127.0.0.1:1/files/uploads/gone' }));
+    const fresh = await tce('uma', ['upload', file]);
+    assert.deepEqual([fresh.code, fresh.stderr], [0, '']);
+    assert.equal((JSON.parse(fresh.stdout) as { size: number }).size, original.length);
+    assert.deepEqual(JSON.parse(fs.readFileSync(pending, 'utf8')), {});
   });
 });
