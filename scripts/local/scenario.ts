@@ -49,8 +49,19 @@ class Device {
     this.client = this.newClient();
   }
 
-  newClient(): TceClient {
-    const c = new TceClient({ url: this.url, deviceId: this.deviceId, deviceType: 'demo', heartbeatMs: 5000 });
+  /**
+   * A client that remembers how far this device got, as an app keeps it: a
+   * reconnect may redeliver what was acked just before going offline (the
+   * cursor write can lose the race), and lastSeq drops those.
+   */
+  newClient(lastSeq?: number): TceClient {
+    const c = new TceClient({
+      url: this.url,
+      deviceId: this.deviceId,
+      deviceType: 'demo',
+      heartbeatMs: 5000,
+      lastSeq,
+    });
     c.handlers.onMessage = (m) => void this.inbox.push(m);
     c.on('error', () => undefined);
     return c;
@@ -63,7 +74,7 @@ class Device {
 
   /** Comes back: a new connection (same device), logs in; delivery resumes from the device's cursor. */
   async online(): Promise<void> {
-    this.client = this.newClient();
+    this.client = this.newClient(this.client.lastSeq);
     await this.client.connect();
     await this.client.login(this.name, this.password);
   }
