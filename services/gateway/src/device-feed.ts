@@ -99,6 +99,7 @@ export class DeviceFeed {
   private gap: { seq: number; since: number; tries: number } | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
   private resetting = false;
+  private started = false;
   /** Size of the next read after a read that found everything (0: go by the hint). */
   private grow = 0;
   private readonly maxBuffered: number;
@@ -120,15 +121,20 @@ export class DeviceFeed {
     this.now = deps.now ?? Date.now;
   }
 
-  /** Starts delivering: first catches up from the store. */
+  /**
+   * Starts delivering: first catches up from the store. Nothing is pushed
+   * before (offers are dropped: whatever they carried is stored, so this read
+   * finds it): the gateway answers authenticate or a login before pushing.
+   */
   start(): void {
+    this.started = true;
     this.needRead = true;
     this.pump();
   }
 
   /** A newly stored message for this user (from the push router). */
   offer(doc: InboxDoc): void {
-    if (this.stopped || doc.seq <= this.sent) return;
+    if (this.stopped || !this.started || doc.seq <= this.sent) return;
     // The usual case, and the hot one for a group's fan-out: the next message, room in the window.
     if (
       doc.seq === this.sent + 1 &&
@@ -160,7 +166,7 @@ export class DeviceFeed {
       for (const d of docs) this.offer(d);
       return;
     }
-    if (this.stopped || docs.length === 0) return;
+    if (this.stopped || !this.started || docs.length === 0) return;
     if (
       this.maxBatch >= docs.length &&
       docs[0]!.seq === this.sent + 1 &&
@@ -210,7 +216,7 @@ export class DeviceFeed {
    * the next sequence number; a full read only if something is there.
    */
   recheck(): void {
-    if (this.stopped || this.reading || this.needRead) return;
+    if (this.stopped || !this.started || this.reading || this.needRead) return;
     const next = this.sent + 1;
     if (this.buffer.has(next)) return;
     const epoch = this.epoch;
@@ -249,7 +255,8 @@ export class DeviceFeed {
   }
 
   private pump(): void {
-    if (this.stopped || this.resetting) return;
+    // Not started: nothing goes out yet (offers, pokes and resumes are picked up by start's read).
+    if (this.stopped || !this.started || this.resetting) return;
     while (this.inflight.length < this.deps.window) {
       const first = this.buffer.get(this.sent + 1);
       if (!first) break;

@@ -270,11 +270,20 @@ export class Hub {
       return this.sessionInfo(conn);
     }
     conn.feed = feed;
-    feed.start();
     // Stamped before the read: a leave that arrives while the feeds open must win.
     const stamp = this.clocks.get(conn)?.stamp() ?? MembershipClock.START;
     const memberships = await this.o.groups.groupsOf(session.userId);
-    await Promise.all(memberships.map((m) => this.openGroupFeed(conn, m.g, m.since, stamp)));
+    const groupFeeds = await Promise.all(memberships.map((m) => this.openGroupFeed(conn, m.g, m.since, stamp, false)));
+    // Pushes begin after the answer to authenticate or a login has gone out
+    // (it is sent in this promise's continuation, before any setImmediate):
+    // the device first learns where they start (acked_seq), as docs/protocol.md says.
+    setImmediate(() => {
+      if (conn.closed) return;
+      if (conn.feed === feed) feed.start();
+      for (const [group, f] of groupFeeds.flatMap((g) => (g ? [g] : []))) {
+        if (conn.groupFeeds?.get(group) === f) f.start();
+      }
+    });
     // Senders may route by a presence (or group) view up to ROUTE_CACHE_MS old
     // that does not show this connection yet: read once more after that.
     setTimeout(() => {
@@ -338,7 +347,14 @@ export class Hub {
   }
 
   /** Starts delivering a group to this connection, after the device's cursor (or `since`, when it joined). */
-  private async openGroupFeed(conn: DeviceConnection, group: string, since: number, stamp: number): Promise<void> {
+  /** Opens (and, unless told not to, starts) the group's feed; the group and its feed when opened. */
+  private async openGroupFeed(
+    conn: DeviceConnection,
+    group: string,
+    since: number,
+    stamp: number,
+    start = true,
+  ): Promise<[string, DeviceFeed] | undefined> {
     const s = conn.session;
     if (!s || conn.closed || conn.groupFeeds?.has(group)) return;
     // Registered before the read, as presence is: a sender stores, then looks up the group's replicas.
@@ -353,7 +369,8 @@ export class Hub {
     let set = this.byGroup.get(group);
     if (!set) this.byGroup.set(group, (set = new Set()));
     set.add(conn);
-    feed.start();
+    if (start) feed.start();
+    return [group, feed];
   }
 
   private closeGroupFeed(conn: DeviceConnection, group: string): Promise<void> {

@@ -69,6 +69,15 @@ function harness(
 
 const seqs = (h: Harness): number[] => h.pushed.map((m) => m.seq);
 
+/** A harness whose feed has started and finished its first read (an empty store): offers push at once. */
+async function started(opts: Parameters<typeof harness>[0] = {}): Promise<Harness> {
+  const h = harness(opts);
+  h.feed.start();
+  await waitFor('the first read', () => h.store.reads > 0);
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  return h;
+}
+
 describe('device feed', function () {
   it('catches up from the cursor in order and persists the cursor', async function () {
     const store = new FakeStore();
@@ -100,6 +109,22 @@ describe('device feed', function () {
     await waitFor('acked up to 2', () => h.feed.acked === 2);
     await waitFor('two more pushed', () => h.pending.length === 5);
     assert.deepEqual(seqs(h), [1, 2, 3, 4, 5]);
+  });
+
+  it('pushes nothing before it has started, then reads what was offered from the store', async function () {
+    const store = new FakeStore();
+    const h = harness({ store, window: 8, maxBatch: 8 });
+    for (let s = 1; s <= 3; s++) store.put(doc('bob', s));
+    await store.raiseCounter('bob', 3);
+    h.feed.offer(doc('bob', 1));
+    h.feed.offerMany([doc('bob', 2), doc('bob', 3)]);
+    h.feed.recheck();
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(h.calls, [], 'the gateway answers authenticate before the first push');
+    assert.equal(store.reads, 0);
+    h.feed.start();
+    await waitFor('all three pushed', () => h.pushed.length === 3);
+    assert.deepEqual(seqs(h), [1, 2, 3]);
   });
 
   it('pushes offered messages directly and reads the store for what it missed', async function () {
@@ -203,7 +228,7 @@ describe('device feed', function () {
       Array.from({ length: to - from + 1 }, (_, i) => doc('bob', from + i));
 
     it('pushes one notice of consecutive messages as one call of the array it was given', async function () {
-      const h = harness({ window: 8, maxBatch: 8, autoAck: false });
+      const h = await started({ window: 8, maxBatch: 8, autoAck: false });
       const batch = docs(1, 5);
       h.feed.offerMany(batch);
       assert.deepEqual(h.calls, [[1, 2, 3, 4, 5]]);
@@ -215,7 +240,7 @@ describe('device feed', function () {
     });
 
     it('never puts more than the window in flight: the rest goes in the next call', async function () {
-      const h = harness({ window: 4, maxBatch: 4, autoAck: false });
+      const h = await started({ window: 4, maxBatch: 4, autoAck: false });
       h.feed.offerMany(docs(1, 10));
       assert.deepEqual(h.calls, [[1, 2, 3, 4]]);
       h.pending[0]!.ack();
@@ -229,7 +254,7 @@ describe('device feed', function () {
     });
 
     it('sends one message per call to a device that did not ask for batches', async function () {
-      const h = harness({ window: 8 });
+      const h = await started({ window: 8 });
       h.feed.offerMany(docs(1, 3));
       await waitFor('three pushed', () => h.pushed.length === 3);
       assert.deepEqual(h.calls, [[1], [2], [3]]);
@@ -252,7 +277,7 @@ describe('device feed', function () {
     });
 
     it('splits a batch whose MimeText would pass MAX_BATCH_CHARS; a bigger single message goes alone', async function () {
-      const h = harness({ window: 8, maxBatch: 8, autoAck: false });
+      const h = await started({ window: 8, maxBatch: 8, autoAck: false });
       const big = (seq: number, bytes: number): InboxDoc => ({ ...doc('bob', seq), mime: 'x'.repeat(bytes) });
       h.feed.offerMany([
         big(1, MAX_BATCH_CHARS / 2),
@@ -265,7 +290,7 @@ describe('device feed', function () {
     });
 
     it('skips tombstones inside a batch without sending them', async function () {
-      const h = harness({ window: 8, maxBatch: 8 });
+      const h = await started({ window: 8, maxBatch: 8 });
       const batch = docs(1, 4);
       batch[1] = { ...batch[1]!, tomb: true };
       h.feed.offerMany(batch);
@@ -275,7 +300,7 @@ describe('device feed', function () {
     });
 
     it('buffers a notice that does not start at the next number and sends it after the gap is filled', async function () {
-      const h = harness({ window: 8, maxBatch: 8, autoAck: false });
+      const h = await started({ window: 8, maxBatch: 8, autoAck: false });
       h.feed.offerMany(docs(3, 5));
       assert.deepEqual(h.calls, []);
       h.feed.offerMany(docs(1, 2));
@@ -283,7 +308,7 @@ describe('device feed', function () {
     });
 
     it('a failed batch is reported once and acks none of it', async function () {
-      const h = harness({ window: 8, maxBatch: 8, autoAck: false });
+      const h = await started({ window: 8, maxBatch: 8, autoAck: false });
       h.feed.offerMany(docs(1, 3));
       h.pending[0]!.fail(new Error('timeout'));
       await waitFor('failure reported', () => h.failures.length === 1);
