@@ -265,7 +265,8 @@ function removeOrphans(): void {
   for (const name of fs.readdirSync(OUTSIDE)) {
     const base = path.join(OUTSIDE, name);
     const owner = readOrUndefined(path.join(base, 'owner'));
-    if (owner === undefined || fs.existsSync(owner)) continue;
+    // Empty: another run is writing it (writeFileSync is not atomic) — its cluster is being made.
+    if (!owner || fs.existsSync(owner)) continue;
     if (serverPid(base) !== undefined) continue;
     fs.rmSync(base, { recursive: true, force: true });
   }
