@@ -83,6 +83,8 @@ export class DeviceConnection {
   closed = false;
   /** The device connected with push_batch=1: it takes ITerminal.onMessages. */
   pushBatch = false;
+  /** Its feeds may push: set once the answer that started the session has gone out (hub). */
+  pushing = false;
   private tokens: number;
   private tokensAt: number;
   private calls: Map<number, PendingCall> | undefined;

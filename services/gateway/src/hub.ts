@@ -273,16 +273,16 @@ export class Hub {
     // Stamped before the read: a leave that arrives while the feeds open must win.
     const stamp = this.clocks.get(conn)?.stamp() ?? MembershipClock.START;
     const memberships = await this.o.groups.groupsOf(session.userId);
-    const groupFeeds = await Promise.all(memberships.map((m) => this.openGroupFeed(conn, m.g, m.since, stamp, false)));
+    await Promise.all(memberships.map((m) => this.openGroupFeed(conn, m.g, m.since, stamp)));
     // Pushes begin after the answer to authenticate or a login has gone out
     // (it is sent in this promise's continuation, before any setImmediate):
     // the device first learns where they start (acked_seq), as docs/protocol.md says.
+    // Group feeds opened meanwhile (a join during the login) wait for this too.
     setImmediate(() => {
       if (conn.closed) return;
-      if (conn.feed === feed) feed.start();
-      for (const [group, f] of groupFeeds.flatMap((g) => (g ? [g] : []))) {
-        if (conn.groupFeeds?.get(group) === f) f.start();
-      }
+      conn.pushing = true;
+      conn.feed?.start();
+      for (const f of conn.groupFeeds?.values() ?? []) f.start();
     });
     // Senders may route by a presence (or group) view up to ROUTE_CACHE_MS old
     // that does not show this connection yet: read once more after that.
@@ -347,14 +347,8 @@ export class Hub {
   }
 
   /** Starts delivering a group to this connection, after the device's cursor (or `since`, when it joined). */
-  /** Opens (and, unless told not to, starts) the group's feed; the group and its feed when opened. */
-  private async openGroupFeed(
-    conn: DeviceConnection,
-    group: string,
-    since: number,
-    stamp: number,
-    start = true,
-  ): Promise<[string, DeviceFeed] | undefined> {
+  /** Opens the group's feed, started at once when the connection's feeds may push already. */
+  private async openGroupFeed(conn: DeviceConnection, group: string, since: number, stamp: number): Promise<void> {
     const s = conn.session;
     if (!s || conn.closed || conn.groupFeeds?.has(group)) return;
     // Registered before the read, as presence is: a sender stores, then looks up the group's replicas.
@@ -369,8 +363,7 @@ export class Hub {
     let set = this.byGroup.get(group);
     if (!set) this.byGroup.set(group, (set = new Set()));
     set.add(conn);
-    if (start) feed.start();
-    return [group, feed];
+    if (conn.pushing) feed.start();
   }
 
   private closeGroupFeed(conn: DeviceConnection, group: string): Promise<void> {
