@@ -406,6 +406,35 @@ describe('gateway: device protocol', function () {
       assert.equal(second.closed, undefined);
     });
 
+    it('starts a displacing connection after the acks of the one it displaced: nothing comes twice', async function () {
+      const nina = await connect(gw.url, { token: tokenFor(p, 'nina', 'n1') });
+      const send = async (text: string): Promise<void> => {
+        const f = await nina.call(IFACES.messages, 'send', ['noah', JSON.stringify([{ type: 'text', text }]), '']);
+        assert.equal(f.kind, FrameKind.RETURN, f.error_message);
+      };
+      let prev = await connect(gw.url, { token: tokenFor(p, 'noah', 'phone') });
+      await prev.call(IFACES.session, 'whoami', []);
+      for (const text of ['one', 'two', 'three']) await send(text);
+      await waitFor('three pushes answered', () => prev.pushedTexts().length === 3);
+      // Each round the phone connects again while its connection is open (a network switch):
+      // the pushes it answered were acked, but their cursor is written only every few seconds
+      // or when the feed stops — which the displacement does just before the new one reads it.
+      for (let round = 1; round <= 3; round++) {
+        const c = await connect(gw.url, { token: tokenFor(p, 'noah', 'phone') });
+        const info = codec.decodeResponse(
+          IFACES.session,
+          'whoami',
+          (await c.call(IFACES.session, 'whoami', [])).payload,
+        ) as { acked_seq: number };
+        assert.equal((await prev.waitClosed()).code, CloseCode.DISPLACED);
+        assert.equal(Number(info.acked_seq), 2 + round, `round ${round}: where the displaced connection had acked`);
+        await send(`after ${round}`);
+        await waitFor(`round ${round}: the new message`, () => c.pushedTexts().includes(`after ${round}`));
+        assert.deepEqual(c.pushedTexts(), [`after ${round}`], `round ${round}: nothing acked before came again`);
+        prev = c;
+      }
+    });
+
     it('closes a connection whose token is revoked mid-session with 4002', async function () {
       const c = await connect(gw.url, { token: tokenFor(p, 'liam', 'l1', 600_000, 'sess-liam') });
       await c.call(IFACES.session, 'whoami', []);
