@@ -40,6 +40,8 @@ import {
   TceBenchDevice,
   centrifugoToken,
   cpuSeconds,
+  machineCpuTicks,
+  treeCpuSeconds,
   openMany,
   percentile,
   rssBytes,
@@ -469,6 +471,31 @@ function sampleQueues(ports: number[]): () => string {
   };
 }
 
+/**
+ * Where the machine's cores went from now until the returned function is
+ * called: all of them, and the cores each group of processes (with their
+ * children: PostgreSQL's backends) and this load generator used.
+ */
+function cpuShares(groups: Record<string, number[]>): () => string {
+  const cores = os.cpus().length;
+  const used = (): Record<string, number> =>
+    Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids.reduce((s, p) => s + treeCpuSeconds(p), 0)]));
+  const m0 = machineCpuTicks();
+  const g0 = used();
+  const c0 = process.cpuUsage();
+  const t0 = Date.now();
+  return () => {
+    const seconds = (Date.now() - t0) / 1000;
+    const m1 = machineCpuTicks();
+    const g1 = used();
+    const c = process.cpuUsage(c0);
+    const parts = Object.keys(groups).map((k) => `${k} ${((g1[k]! - g0[k]!) / seconds).toFixed(2)}`);
+    parts.push(`load generator ${((c.user + c.system) / 1e6 / seconds).toFixed(2)}`);
+    const busy = (100 * (m1.busy - m0.busy)) / Math.max(1, m1.all - m0.all);
+    return `machine ${busy.toFixed(0)}% busy (${cores} cores); cores used: ${parts.join(', ')}`;
+  };
+}
+
 async function deviceToDevice(store: Store): Promise<Step[]> {
   const mqPort = await freePort();
   const adminPassword = crypto.randomBytes(8).toString('hex');
@@ -514,6 +541,11 @@ async function deviceToDevice(store: Store): Promise<Step[]> {
       const until = t0 + (warmUp ? WARM_UP_SECONDS : SECONDS) * 1000;
       const pending = new Set<Promise<void>>();
       const queues = sampleQueues([g1.proc.opsPort, g2.proc.opsPort]);
+      const cpu = cpuShares({
+        store: store.processes.map((p) => p.child.pid!),
+        gateways: [g1.proc.process.child.pid!, g2.proc.process.child.pid!],
+        mq: [mq.process.child.pid!],
+      });
       // Open loop: messages are due at a fixed rate whether or not earlier ones were answered.
       await new Promise<void>((resolve) => {
         const tick = setInterval(() => {
@@ -566,6 +598,7 @@ async function deviceToDevice(store: Store): Promise<Step[]> {
         `  (b) ${rate} msg/s offered: ${step.perSecond.toFixed(0)} delivered/s, e2e p50 ${step.p50} ms, p99 ${step.p99} ms, send answered p99 ${step.sendP99} ms${failed ? `, ${failed} refused (first: ${firstError})` : ''}`,
       );
       log(`      store queues (max waiting): ${queueMax || 'none'}`);
+      log(`      CPU: ${cpu()}`);
       if (step.perSecond < rate * 0.8 || step.p99 > 2000) break; // saturated: higher offers only queue
     }
     for (const d of [...senders, ...receivers]) d.close();
