@@ -27,7 +27,7 @@ import type { NearbyQuery } from '../../services/location-unit/src/coordinator.j
 import { GridIndex } from '../../services/location-unit/src/grid-index.js';
 import { CallBatcher } from '../../services/runtime/src/call-batcher.js';
 import { generateKeySet, parseKeySet, signAccessToken } from '../../services/tokens/src/index.js';
-import { openMany, TceBenchDevice } from '../gateway/clients.js';
+import { machineCpuTicks, openMany, TceBenchDevice, treeCpuSeconds } from '../gateway/clients.js';
 import {
   freePort,
   startService,
@@ -53,11 +53,22 @@ interface Lat {
   ops: number;
   p50: number;
   p99: number;
+  /** Where the cores went meanwhile (machine, the server processes, this load generator). */
+  cpu: string;
 }
 
-/** Runs `call` from `conc` loops for SECONDS; latency percentiles in ms. */
-async function measure(conc: number, call: (i: number) => Promise<unknown>): Promise<Lat> {
+/**
+ * Runs `call` from `conc` loops for SECONDS; latency percentiles in ms, and
+ * the cores the machine, the `servers` (pids, with their children) and this
+ * process used: whether a system was held back by its CPU or by its callers.
+ */
+async function measure(conc: number, call: (i: number) => Promise<unknown>, servers: number[]): Promise<Lat> {
   const lat: number[] = [];
+  const serverCpu = (): number => servers.reduce((s, p) => s + treeCpuSeconds(p), 0);
+  const m0 = machineCpuTicks();
+  const s0 = serverCpu();
+  const c0 = process.cpuUsage();
+  const t0 = Date.now();
   const end = Date.now() + SECONDS * 1000;
   let i = 0;
   await Promise.all(
@@ -69,11 +80,18 @@ async function measure(conc: number, call: (i: number) => Promise<unknown>): Pro
       }
     }),
   );
+  const seconds = (Date.now() - t0) / 1000;
+  const m1 = machineCpuTicks();
+  const c = process.cpuUsage(c0);
+  const cpu =
+    `machine ${((100 * (m1.busy - m0.busy)) / Math.max(1, m1.all - m0.all)).toFixed(0)}% busy (${os.cpus().length} cores); ` +
+    `cores used: server ${((serverCpu() - s0) / seconds).toFixed(2)}, load generator ${((c.user + c.system) / 1e6 / seconds).toFixed(2)}`;
   lat.sort((a, b) => a - b);
   return {
     ops: lat.length / SECONDS,
     p50: lat[Math.floor(lat.length * 0.5)]!,
     p99: lat[Math.floor(lat.length * 0.99)]!,
+    cpu,
   };
 }
 
@@ -131,10 +149,28 @@ async function benchRedis(): Promise<{ ingest: number; q: Lat } | undefined> {
     await Promise.all(pending);
     const ingest = USERS / (Number(process.hrtime.bigint() - t) / 1e9);
     t = process.hrtime.bigint();
-    const q = await measure(16, (i) => {
-      const [lon, lat] = queries[i % queries.length]!;
-      return r.call('GEOSEARCH', 'gps', 'FROMLONLAT', lon, lat, 'BYRADIUS', 1000, 'm', 'ASC', 'COUNT', 50, 'WITHDIST');
-    });
+    const q = await measure(
+      16,
+      (i) => {
+        const [lon, lat] = queries[i % queries.length]!;
+        return r.call(
+          'GEOSEARCH',
+          'gps',
+          'FROMLONLAT',
+          lon,
+          lat,
+          'BYRADIUS',
+          1000,
+          'm',
+          'ASC',
+          'COUNT',
+          50,
+          'WITHDIST',
+        );
+      },
+      [proc.pid!],
+    );
+    progress(`  redis GEOSEARCH ${Math.round(q.ops)}/s: ${q.cpu}`);
     r.close();
     row('redis GEOADD (pipelined, 1000/cmd) / GEOSEARCH', ingest, q.ops, q.p50, q.p99);
     return { ingest, q };
@@ -195,18 +231,29 @@ async function benchUnits(n: number, storeUrl: string): Promise<UnitsResult> {
     await compacted(storeUrl, USERS);
     const compactedRate = USERS / (Number(process.hrtime.bigint() - t) / 1e9);
     progress(`  compacted into points + latest records: ${Math.round(compactedRate)}/s from the start of ingest`);
-    const q = await measure(16, async (i) => {
-      const [lon, lat] = queries[i % queries.length]!;
-      const r = await proxies[i % proxies.length]!.nearby(lon, lat, 1000, 50);
-      if (r.partial) throw new Error('partial answer in the benchmark');
-    });
+    const unitPids = units.map((u) => u.process.child.pid!);
+    const q = await measure(
+      16,
+      async (i) => {
+        const [lon, lat] = queries[i % queries.length]!;
+        const r = await proxies[i % proxies.length]!.nearby(lon, lat, 1000, 50);
+        if (r.partial) throw new Error('partial answer in the benchmark');
+      },
+      unitPids,
+    );
+    progress(`  ${n} unit(s), nearby one call per query ${Math.round(q.ops)}/s: ${q.cpu}`);
     // The same 16 callers, their concurrent queries coalesced into nearbyMany calls (CallBatcher).
     const batchers = proxies.map((p) => new CallBatcher((qs: NearbyQuery[]) => p.nearbyMany(qs)));
-    const qMany = await measure(16, async (i) => {
-      const [lon, lat] = queries[i % queries.length]!;
-      const r = await batchers[i % batchers.length]!.submit({ lon, lat, radius_m: 1000, limit: 50 });
-      if (r.partial) throw new Error('partial answer in the benchmark');
-    });
+    const qMany = await measure(
+      16,
+      async (i) => {
+        const [lon, lat] = queries[i % queries.length]!;
+        const r = await batchers[i % batchers.length]!.submit({ lon, lat, radius_m: 1000, limit: 50 });
+        if (r.partial) throw new Error('partial answer in the benchmark');
+      },
+      unitPids,
+    );
+    progress(`  ${n} unit(s), nearby coalesced ${Math.round(qMany.ops)}/s: ${qMany.cpu}`);
     row(`location units ×${n} (ingest() durable / nearby via gRPC)`, ingest, q.ops, q.p50, q.p99);
     row(`… ×${n} nearby coalesced into nearbyMany calls`, '', qMany.ops, qMany.p50, qMany.p99);
     row(`… ×${n} compacted (points + latest documents)`, compactedRate, '', '', '');
