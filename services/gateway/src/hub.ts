@@ -73,6 +73,8 @@ export const ROUTE_CACHE_MS = 1000;
  */
 const CURSOR_DELAY_MS = 5000;
 const RECHECK_MARGIN_MS = 250;
+/** How long a new connection waits for its device's previous connection's cursor writes (see Hub.flushing). */
+const FLUSH_WAIT_MS = 2000;
 /** onMessage payloads by stored message, onMessages payloads by offered batch (see FeedDeps.push). */
 const pushPayloads = new WeakMap<InboxDoc | readonly InboxDoc[], Uint8Array>();
 const RECEIPT_CACHE_MS = 5000;
@@ -92,6 +94,14 @@ export class Hub {
   readonly connections = new Set<DeviceConnection>();
   private readonly byUser = new Map<string, DeviceConnection[]>();
   private readonly binding = new WeakMap<DeviceConnection, Promise<SessionInfo>>();
+  /**
+   * Per device ("user\ndevice"): the cursor writes of its connection that just
+   * closed here. A new connection of the device waits for them (at most
+   * FLUSH_WAIT_MS) before it reads its cursors, so a reconnect to the same
+   * gateway — or a displacing one — starts after the last recorded ack
+   * instead of pushing acked messages again.
+   */
+  private readonly flushing = new Map<string, Promise<void>>();
   private dispatcher: Dispatcher | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
@@ -149,10 +159,8 @@ export class Hub {
     this.o.metrics.opened.inc();
     this.o.metrics.connections.set(this.connections.size);
     if (claims) {
-      this.bindClaims(conn, claims).catch((err: unknown) => {
-        this.o.logger.warn('Failed to start a session', { err, user: claims.sub });
-        conn.close(CloseCode.INTERNAL_ERROR, 'could not start the session');
-      });
+      // A failure is logged, and the connection closed, by doBind.
+      this.bindClaims(conn, claims).catch(() => undefined);
     }
     return conn;
   }
@@ -220,6 +228,19 @@ export class Hub {
       return this.sessionInfo(conn);
     }
     conn.session = session;
+    try {
+      return await this.startSession(conn, session);
+    } catch (err) {
+      // Half a session (no feeds started, groups missing) would never deliver,
+      // and a retried authenticate only renews: the device reconnects instead.
+      this.o.logger.warn('Failed to start a session', { err, user: session.userId });
+      conn.close(CloseCode.INTERNAL_ERROR, 'could not start the session');
+      throw err;
+    }
+  }
+
+  /** Presence, cursors and feeds of a connection just bound to `session`. */
+  private async startSession(conn: DeviceConnection, session: Session): Promise<SessionInfo> {
     this.o.metrics.sessions.inc();
     const list = this.byUser.get(session.userId) ?? [];
     // A second connection of the same device displaces the first (here).
@@ -262,6 +283,13 @@ export class Hub {
       // Gone while we registered: onClosed may have run before our entry existed.
       await this.o.presence.unregister(session.userId, session.deviceId, conn.id);
       return this.sessionInfo(conn);
+    }
+    const flushKey = `${session.userId}\n${session.deviceId}`;
+    const flush = this.flushing.get(flushKey);
+    if (flush) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([flush, new Promise<void>((r) => (timer = setTimeout(r, FLUSH_WAIT_MS)))]);
+      clearTimeout(timer);
     }
     const cursor = await this.o.store.getCursor(session.userId, session.deviceId);
     const feed = this.newFeed(conn, session.userId, session.deviceId, cursor);
@@ -346,8 +374,10 @@ export class Hub {
     });
   }
 
-  /** Starts delivering a group to this connection, after the device's cursor (or `since`, when it joined). */
-  /** Opens the group's feed, started at once when the connection's feeds may push already. */
+  /**
+   * Opens the group's feed for this connection, after the device's cursor (or
+   * `since`, when it joined); started at once when the connection's feeds may push already.
+   */
   private async openGroupFeed(conn: DeviceConnection, group: string, since: number, stamp: number): Promise<void> {
     const s = conn.session;
     if (!s || conn.closed || conn.groupFeeds?.has(group)) return;
@@ -442,8 +472,19 @@ export class Hub {
     this.o.logger.debug('Device disconnected', { user: s.userId, device: s.deviceId, code, reason });
     const feed = conn.feed;
     const groupStops = [...(conn.groupFeeds?.keys() ?? [])].map((g) => this.closeGroupFeed(conn, g));
+    const key = `${s.userId}\n${s.deviceId}`;
+    const stops = Promise.all([feed?.stop(), ...groupStops]);
+    // Settled either way: a failed cursor write is logged by the writer, and the next connection reads what is there.
+    const flushed = stops.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.flushing.set(key, flushed);
+    void flushed.then(() => {
+      if (this.flushing.get(key) === flushed) this.flushing.delete(key);
+    });
     void (async () => {
-      await Promise.all([feed?.stop(), ...groupStops]);
+      await stops;
       // On shutdown our liveness record goes away instead: one write, not one per device.
       if (this.shuttingDown) return;
       await this.o.presence.unregister(s.userId, s.deviceId, conn.id);

@@ -615,6 +615,11 @@ describe('gateway: device protocol', function () {
       await p.store.process.kill9();
       const c = await connect(gw.url, { token: tokenFor(p, 'late', 'l1') });
       assert.deepEqual(await c.waitClosed(30_000), { code: 1011, reason: 'could not start the session' });
+      // The same with ISession.authenticate on an open connection: no half-started session is left
+      // behind (its feeds would never push, and a retried authenticate would only renew it).
+      const d = await connect(gw.url);
+      void d.call(IFACES.session, 'authenticate', [tokenFor(p, 'later', 'l2')]).catch(() => undefined);
+      assert.deepEqual(await d.waitClosed(30_000), { code: 1011, reason: 'could not start the session' });
       await waitFor(
         '/readyz to name the store',
         async () => {
