@@ -24,7 +24,12 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** CPU seconds of a process and of its descendants alive now (PostgreSQL's backends, a service's workers). */
+/**
+ * CPU seconds of a process and of its descendants (PostgreSQL's backends, a
+ * service's workers): those alive now, and through their cutime/cstime those
+ * that exited and were reaped — so a backend that ends within a measured step
+ * still counts its share of it.
+ */
 export function treeCpuSeconds(root: number): number {
   const parentOf = new Map<number, number>();
   for (const name of fs.readdirSync('/proc')) {
@@ -44,7 +49,10 @@ export function treeCpuSeconds(root: number): number {
   for (const pid of parentOf.keys()) {
     if (!inTree(pid)) continue;
     try {
-      total += cpuSeconds(pid);
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime, stime, cutime, cstime (fields 14-17 of proc(5)), in ticks of 10 ms.
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
     } catch {
       // Gone meanwhile.
     }
