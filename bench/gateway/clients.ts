@@ -4,6 +4,7 @@
 // minimum of work per message.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import { WebSocket, type ClientOptions } from 'ws';
 import { codec, decodeFrame, encodeFrame, FrameKind } from '../../sdk/src/index.js';
 
@@ -66,6 +67,31 @@ export function machineCpuTicks(): { busy: number; all: number } {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1, 9).map(Number);
   const busy = user! + nice! + system! + irq! + softirq! + steal!;
   return { busy, all: busy + idle! + iowait! };
+}
+
+/**
+ * Where the machine's cores went from now until the returned function is
+ * called: all of them, and the cores each group of processes (with their
+ * children: PostgreSQL's backends) and this load generator used.
+ */
+export function cpuShares(groups: Record<string, number[]>): () => string {
+  const cores = os.cpus().length;
+  const used = (): Record<string, number> =>
+    Object.fromEntries(Object.entries(groups).map(([k, pids]) => [k, pids.reduce((s, p) => s + treeCpuSeconds(p), 0)]));
+  const m0 = machineCpuTicks();
+  const g0 = used();
+  const c0 = process.cpuUsage();
+  const t0 = Date.now();
+  return () => {
+    const seconds = (Date.now() - t0) / 1000;
+    const m1 = machineCpuTicks();
+    const g1 = used();
+    const c = process.cpuUsage(c0);
+    const parts = Object.keys(groups).map((k) => `${k} ${((g1[k]! - g0[k]!) / seconds).toFixed(2)}`);
+    parts.push(`load generator ${((c.user + c.system) / 1e6 / seconds).toFixed(2)}`);
+    const busy = (100 * (m1.busy - m0.busy)) / Math.max(1, m1.all - m0.all);
+    return `machine ${busy.toFixed(0)}% busy (${cores} cores); cores used: ${parts.join(', ')}`;
+  };
 }
 
 export function rssBytes(pid: number): number {

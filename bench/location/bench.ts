@@ -27,7 +27,7 @@ import type { NearbyQuery } from '../../services/location-unit/src/coordinator.j
 import { GridIndex } from '../../services/location-unit/src/grid-index.js';
 import { CallBatcher } from '../../services/runtime/src/call-batcher.js';
 import { generateKeySet, parseKeySet, signAccessToken } from '../../services/tokens/src/index.js';
-import { machineCpuTicks, openMany, TceBenchDevice, treeCpuSeconds } from '../gateway/clients.js';
+import { cpuShares, openMany, TceBenchDevice } from '../gateway/clients.js';
 import {
   freePort,
   startService,
@@ -64,11 +64,7 @@ interface Lat {
  */
 async function measure(conc: number, call: (i: number) => Promise<unknown>, servers: number[]): Promise<Lat> {
   const lat: number[] = [];
-  const serverCpu = (): number => servers.reduce((s, p) => s + treeCpuSeconds(p), 0);
-  const m0 = machineCpuTicks();
-  const s0 = serverCpu();
-  const c0 = process.cpuUsage();
-  const t0 = Date.now();
+  const cpu = cpuShares({ server: servers });
   const end = Date.now() + SECONDS * 1000;
   let i = 0;
   await Promise.all(
@@ -80,18 +76,12 @@ async function measure(conc: number, call: (i: number) => Promise<unknown>, serv
       }
     }),
   );
-  const seconds = (Date.now() - t0) / 1000;
-  const m1 = machineCpuTicks();
-  const c = process.cpuUsage(c0);
-  const cpu =
-    `machine ${((100 * (m1.busy - m0.busy)) / Math.max(1, m1.all - m0.all)).toFixed(0)}% busy (${os.cpus().length} cores); ` +
-    `cores used: server ${((serverCpu() - s0) / seconds).toFixed(2)}, load generator ${((c.user + c.system) / 1e6 / seconds).toFixed(2)}`;
   lat.sort((a, b) => a - b);
   return {
     ops: lat.length / SECONDS,
     p50: lat[Math.floor(lat.length * 0.5)]!,
     p99: lat[Math.floor(lat.length * 0.99)]!,
-    cpu,
+    cpu: cpu(),
   };
 }
 
